@@ -82,3 +82,10 @@ function hexValue(c: number): number {
   if (c >= 65 && c <= 70) return c - 55;
   return -1;
 }
+
+/** Bytes of an ASCII string (protocol labels); QuickJS has no TextEncoder. */
+export function asciiBytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0x7f;
+  return out;
+}

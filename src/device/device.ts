@@ -70,6 +70,7 @@ export class Device implements ConfigTarget {
   readonly allowedIps = new AllowedIps<Peer>();
   readonly indices: IndexTable<IndexEntry>;
   readonly rateLimiter = new RateLimiter();
+  private rateLimiterCollected = -Infinity;
   readonly load: LoadDetector;
   readonly stats: DeviceStats = { invalid: 0, cookieRepliesSent: 0, rateLimited: 0, noRoute: 0 };
   /** Where packets without head/tailroom are encrypted. */
@@ -113,6 +114,13 @@ export class Device implements ConfigTarget {
     stagePacket(peer, buf, off, len);
     sendStagedPackets(this, peer);
     return true;
+  }
+
+  /** Drops idle rate-limiter entries, at most once a second (the table is bounded and refuses when full). */
+  collectRateLimiter(now: number): void {
+    if (now - this.rateLimiterCollected < 1000) return;
+    this.rateLimiterCollected = now;
+    this.rateLimiter.gc(now);
   }
 
   // ---- peers ----

@@ -116,6 +116,7 @@ function receiveHandshake(device: Device, msg: Uint8Array, from: Endpoint): void
       device.sendUdp(reply, 0, reply.length, from);
       return;
     }
+    device.collectRateLimiter(now);
     if (!device.rateLimiter.allow(source.subarray(0, source.length - 2), now)) { device.stats.rateLimited++; return; }
   }
 

@@ -4,14 +4,14 @@
 // without one gets a cookie reply and nothing else.
 import { xaeadOpen, xaeadSeal } from '../crypto/aead.js';
 import { hash, MAC_LEN, mac, wipe } from '../crypto/blake2s.js';
+import { asciiBytes } from '../crypto/encoding.js';
 import { equalConstantTime } from '../crypto/equal.js';
 import type { RandomSource } from '../platform/platform.js';
 import { COOKIE_REPLY_SIZE, COOKIE_SECRET_LATENCY, COOKIE_SECRET_MAX_AGE, MESSAGE_COOKIE_REPLY } from './constants.js';
 import { COOKIE_REPLY, writeU32 } from './messages.js';
 
-const encoder = new TextEncoder();
-const LABEL_MAC1 = encoder.encode('mac1----');
-const LABEL_COOKIE = encoder.encode('cookie--');
+const LABEL_MAC1 = asciiBytes('mac1----');
+const LABEL_COOKIE = asciiBytes('cookie--');
 
 // In both handshake messages mac1 and mac2 are the last 32 bytes.
 const mac1Offset = (len: number) => len - 2 * MAC_LEN;

@@ -5,15 +5,15 @@
 import type { Aead } from '../crypto/aead.js';
 import { TAG_LEN } from '../crypto/aead.js';
 import { hash, kdf, wipe } from '../crypto/blake2s.js';
+import { asciiBytes } from '../crypto/encoding.js';
 import { clampPrivateKey, dh, publicKeyOf } from '../crypto/x25519.js';
 import type { RandomSource } from '../platform/platform.js';
 import { HANDSHAKE_INITIATION_RATE, INITIATION_SIZE, MESSAGE_INITIATION, MESSAGE_RESPONSE, RESPONSE_SIZE } from './constants.js';
 import { INITIATION, readU32, RESPONSE, writeU32 } from './messages.js';
 import { TIMESTAMP_LEN, tai64n, timestampAfter } from './tai64n.js';
 
-const encoder = new TextEncoder();
-const CONSTRUCTION = encoder.encode('Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s');
-const IDENTIFIER = encoder.encode('WireGuard v1 zx2c4 Jason@zx2c4.com');
+const CONSTRUCTION = asciiBytes('Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s');
+const IDENTIFIER = asciiBytes('WireGuard v1 zx2c4 Jason@zx2c4.com');
 /** C0 = HASH(CONSTRUCTION); H0 = HASH(C0 ‖ IDENTIFIER). */
 export const INITIAL_CHAINING_KEY = hash(CONSTRUCTION);
 export const INITIAL_HASH = hash(INITIAL_CHAINING_KEY, IDENTIFIER);
