@@ -287,7 +287,7 @@ function parseIcmpEcho(packet: Uint8Array, reply: boolean): IcmpEcho | null {
     dst: ip.dst,
     id: (p[o + 4]! << 8) | p[o + 5]!,
     seq: (p[o + 6]! << 8) | p[o + 7]!,
-    payload: p.slice(o + 8),
+    payload: new Uint8Array(p.subarray(o + 8)), // a plain copy, even when given a Buffer
   };
 }
 
@@ -319,6 +319,6 @@ export function parseUdp(packet: Uint8Array): UdpDatagram | null {
     dst: ip.dst,
     sport: v.getUint16(o),
     dport: v.getUint16(o + 2),
-    payload: p.slice(o + 8),
+    payload: new Uint8Array(p.subarray(o + 8)), // a plain copy, even when given a Buffer
   };
 }
