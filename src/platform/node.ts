@@ -107,10 +107,11 @@ export async function createNodeTunnel(options: NodeTunnelOptions): Promise<Node
       const sock = isIPv4(to.address) ? sockets.v4 : sockets.v6;
       if (!sock) { logger.verbose(`No socket for ${to.address}`); return; }
       // dgram sends asynchronously: hand it a copy.
-      sock.send(buf.slice(off, off + len), to.port, to.address);
+      sock.send(new Uint8Array(buf.subarray(off, off + len)), to.port, to.address);
     },
     writeTun(buf, off, len) {
-      options.onPacket(buf.slice(off, off + len));
+      // A Buffer's slice is a view; hand the application its own copy.
+      options.onPacket(new Uint8Array(buf.subarray(off, off + len)));
     },
     bindPort(newPort, fwmark) {
       // Node cannot rebind synchronously or set SO_MARK; the port is fixed at creation.
