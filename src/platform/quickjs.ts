@@ -1,0 +1,253 @@
+// The QuickJS runtime adapter: the router-side twin of node.ts. It wires the
+// pure Device to a TUN device and UDP sockets through the native module and
+// QuickJS's own select() loop (os.setReadHandler / os.setTimeout). The packet
+// paths reuse preallocated buffers and cached endpoint objects, so the steady
+// state allocates nothing per packet.
+import * as os from 'os';
+import * as std from 'std';
+import * as native from 'wgts_native';
+import { createNativeAead } from '../crypto/native-aead.js';
+import { Device } from '../device/device.js';
+import { formatIp, parseIp } from '../routing/ip.js';
+import type { Clock, Endpoint, Logger, LogLevel, RandomSource } from './platform.js';
+
+export const EAGAIN = 11;
+export const EINVAL = 22;
+
+export const quickjsClock: Clock = {
+  now: () => os.now(),
+  wallMs: () => native.wallMs(),
+  setTimer: (fn, delayMs) => os.setTimeout(fn, delayMs),
+  clearTimer: (handle) => os.clearTimeout(handle),
+};
+
+export const quickjsRandom: RandomSource = (out) => {
+  const rc = native.getrandom(out, 0, out.length);
+  if (rc < 0) throw new Error(`getrandom failed: ${native.strerror(-rc)}`);
+};
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
+}
+
+/** wireguard-go's log format: "DEBUG: (wg0) 2006/01/02 15:04:05 message". */
+export function quickjsLogger(level: LogLevel | 'silent', ifname: string): Logger {
+  const write = (tag: string, message: string) => {
+    const d = new Date();
+    const stamp = `${d.getFullYear()}/${pad2(d.getMonth() + 1)}/${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+    std.err.puts(`${tag}: (${ifname}) ${stamp} ${message}\n`);
+    std.err.flush();
+  };
+  return {
+    error: level === 'silent' ? () => {} : (m) => write('ERROR', m),
+    verbose: level === 'verbose' ? (m) => write('DEBUG', m) : () => {},
+  };
+}
+
+export function logLevelFromEnv(value: string | undefined): LogLevel | 'silent' {
+  switch ((value ?? '').toLowerCase()) {
+    case 'verbose': case 'debug': return 'verbose';
+    case 'silent': return 'silent';
+    default: return 'error';
+  }
+}
+
+// ---- endpoints <-> the native meta layout ----
+
+const META = native.META_STRIDE;
+const M_FAMILY = 1, M_PORT = 2, M_ADDR = 3, M_IFINDEX = 7, M_LOCAL = 8;
+
+interface NativeEndpoint extends Endpoint {
+  readonly local: Int32Array;
+}
+
+/** The native description of an endpoint (its own small Int32Array, made once per endpoint). */
+function metaOf(address: Uint8Array, port: number): Int32Array {
+  const meta = new Int32Array(META);
+  meta[M_FAMILY] = address.length === 4 ? 4 : 6;
+  meta[M_PORT] = port;
+  new Uint8Array(meta.buffer, M_ADDR * 4, 16).set(address);
+  return meta;
+}
+
+/**
+ * Received datagrams are described by ints; turning them into Endpoint
+ * objects (with an address string) would allocate per packet. This cache
+ * maps the ints to one immutable Endpoint per distinct (source, local) pair.
+ */
+export class EndpointCache {
+  private readonly slots: (NativeEndpoint | null)[] = new Array(256).fill(null);
+  private readonly addrBytes = new Uint8Array(16);
+  private readonly addrInts = new Int32Array(this.addrBytes.buffer);
+
+  lookup(meta: Int32Array, at: number): NativeEndpoint {
+    let h = meta[at + M_PORT]!;
+    for (let i = M_ADDR; i < META; i++) h = Math.imul(h ^ meta[at + i]!, 0x9e3779b1);
+    const slot = (h >>> 24) & 255;
+    const cached = this.slots[slot];
+    if (cached) {
+      const m = cached.local;
+      let same = true;
+      for (let i = M_FAMILY; i < META; i++) if (m[i] !== meta[at + i]) { same = false; break; }
+      if (same) return cached;
+    }
+    const local = new Int32Array(META);
+    for (let i = M_FAMILY; i < META; i++) local[i] = meta[at + i]!;
+    for (let i = 0; i < 4; i++) this.addrInts[i] = meta[at + M_ADDR + i]!;
+    const family = meta[at + M_FAMILY];
+    const ep: NativeEndpoint = {
+      address: formatIp(this.addrBytes.subarray(0, family === 4 ? 4 : 16)),
+      port: meta[at + M_PORT]!,
+      local,
+    };
+    this.slots[slot] = ep;
+    return ep;
+  }
+}
+
+// ---- UDP ----
+
+const BATCH = 32;
+
+/** The UDP sockets of one device: an IPv4 one and, where the kernel has IPv6, an IPv6 one on the same port. */
+export class UdpBinding {
+  fd4 = -1;
+  fd6 = -1;
+  port = 0;
+  private readonly endpointMeta = new WeakMap<Endpoint, Int32Array>();
+  private readonly cache = new EndpointCache();
+  private ring = new Uint8Array(0);
+  private slotSize = 0;
+  private readonly recvMeta = new Int32Array(BATCH * META);
+
+  constructor(private readonly logger: Logger, private readonly onDatagram: (buf: Uint8Array, off: number, len: number, from: Endpoint) => void) {
+    this.resize(1420);
+  }
+
+  /** Sizes the receive ring for the tunnel MTU (a datagram is at most MTU + 32 bytes of WireGuard framing). */
+  resize(mtu: number): void {
+    const slot = Math.max(2048, (mtu + 64 + 15) & ~15);
+    if (slot === this.slotSize) return;
+    this.slotSize = slot;
+    this.ring = new Uint8Array(slot * BATCH);
+  }
+
+  /** Binds both sockets; on failure nothing changes and -errno is returned. */
+  bind(port: number, fwmark: number): number {
+    const fd4 = native.udpBind(4, port, fwmark);
+    if (fd4 < 0) return fd4;
+    const bound = native.localPort(fd4);
+    let fd6 = native.udpBind(6, bound, fwmark);
+    if (fd6 < 0) {
+      const afNoSupport = fd6 === -97;
+      if (!afNoSupport) {
+        os.close(fd4);
+        return fd6;
+      }
+      this.logger.verbose('IPv6 is not available; listening on IPv4 only');
+      fd6 = -1;
+    }
+    this.close();
+    this.fd4 = fd4;
+    this.fd6 = fd6;
+    this.port = bound;
+    os.setReadHandler(fd4, () => this.drain(fd4));
+    if (fd6 >= 0) os.setReadHandler(fd6, () => this.drain(fd6));
+    return bound;
+  }
+
+  close(): void {
+    for (const fd of [this.fd4, this.fd6]) {
+      if (fd >= 0) {
+        os.setReadHandler(fd, null);
+        os.close(fd);
+      }
+    }
+    this.fd4 = this.fd6 = -1;
+  }
+
+  private drain(fd: number): void {
+    for (;;) {
+      const n = native.udpRecv(fd, this.ring, this.slotSize, 0, BATCH, this.recvMeta);
+      if (n <= 0) {
+        if (n < 0 && n !== -EAGAIN) this.logger.error(`Failed to receive UDP packets: ${native.strerror(-n)}`);
+        return;
+      }
+      for (let i = 0; i < n; i++) {
+        const at = i * META;
+        const len = this.recvMeta[at]!;
+        this.onDatagram(this.ring, i * this.slotSize, len, this.cache.lookup(this.recvMeta, at));
+      }
+      if (n < BATCH) return;
+    }
+  }
+
+  send(buf: Uint8Array, off: number, len: number, to: Endpoint): void {
+    let meta = to.local instanceof Int32Array ? to.local : this.endpointMeta.get(to);
+    if (!meta) {
+      const addr = parseIp(to.address);
+      if (!addr) return;
+      meta = metaOf(addr, to.port);
+      this.endpointMeta.set(to, meta);
+    }
+    const fd = meta[M_FAMILY] === 4 ? this.fd4 : this.fd6;
+    if (fd < 0) return;
+    let rc = native.udpSend(fd, buf, off, len, meta, 0);
+    if (rc === -EINVAL && (meta[M_IFINDEX] !== 0 || meta[M_LOCAL] !== 0 || meta[M_LOCAL + 3] !== 0)) {
+      // The remembered source address is no longer ours (the address changed): forget it and let routing choose.
+      meta[M_IFINDEX] = 0;
+      meta.fill(0, M_LOCAL, META);
+      rc = native.udpSend(fd, buf, off, len, meta, 0);
+    }
+    if (rc < 0) this.logger.verbose(`Failed to send ${len} bytes to ${to.address}:${to.port}: ${native.strerror(-rc)}`);
+  }
+}
+
+// ---- TUN ----
+
+export const TUN_HEADROOM = 16;
+
+/** A TUN device feeding the device: packets are read behind 16 bytes of headroom so they encrypt in place. */
+export class Tun {
+  private readonly buf = new Uint8Array(TUN_HEADROOM + 65535 + 64);
+
+  constructor(readonly name: string, readonly fd: number, private readonly logger: Logger,
+    private readonly onPacket: (buf: Uint8Array, off: number, len: number) => void) {
+    os.setReadHandler(fd, () => this.drain());
+  }
+
+  private drain(): void {
+    for (let i = 0; i < BATCH; i++) {
+      const n = native.tunRead(this.fd, this.buf, TUN_HEADROOM, this.buf.length - TUN_HEADROOM);
+      if (n <= 0) {
+        if (n < 0 && n !== -EAGAIN) this.logger.error(`Failed to read packet from TUN device: ${native.strerror(-n)}`);
+        return;
+      }
+      this.onPacket(this.buf, TUN_HEADROOM, n);
+    }
+  }
+
+  write(buf: Uint8Array, off: number, len: number): void {
+    const rc = native.tunWrite(this.fd, buf, off, len);
+    if (rc < 0) this.logger.verbose(`Failed to write packet to TUN device: ${native.strerror(-rc)}`);
+  }
+
+  close(): void {
+    os.setReadHandler(this.fd, null);
+    os.close(this.fd);
+  }
+}
+
+/** Creates the Device for the router runtime, with the native AEAD. */
+export function createQuickjsDevice(logger: Logger, udp: () => UdpBinding, tun: () => Tun | null, mtu: number): Device {
+  return new Device({
+    clock: quickjsClock,
+    random: quickjsRandom,
+    logger,
+    aead: createNativeAead(native),
+    mtu,
+    sendUdp: (buf, off, len, to) => udp().send(buf, off, len, to),
+    writeTun: (buf, off, len) => tun()?.write(buf, off, len),
+    bindPort: (port, fwmark) => udp().bind(port, fwmark),
+  });
+}
