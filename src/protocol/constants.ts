@@ -1,6 +1,11 @@
 // Protocol constants under the whitepaper's names (§6.1, §5.4).
 
-export const REKEY_AFTER_MESSAGES = 2 ** 60;
+/**
+ * The whitepaper says 2^60, but that is above our REJECT_AFTER_MESSAGES, so
+ * a session would stop sending before ever asking for a rekey by count.
+ * Kept below it, with as much headroom as the 2^53 limit allows.
+ */
+export const REKEY_AFTER_MESSAGES = 2 ** 52;
 /**
  * The whitepaper's limit is 2^64 - 2^13 - 1. JavaScript numbers are exact only
  * up to 2^53, so counters at or above 2^53 are refused instead; no real peer
