@@ -1,0 +1,187 @@
+#!/usr/bin/env node
+// Builds the wgts executables: dist/wgts.js (esbuild bundle), then for each
+// architecture dist/<arch>/wgts (QuickJS + native module + the bundle as
+// bytecode) and dist/<arch>/wgts-js (the same runtime running a JS file
+// given on the command line, for tests and benchmarks).
+//
+//   node build/build.mjs [--arch x86_64|mips|mipsel|armel|armhf|aarch64]... [--all]
+//                        [--entry FILE.ts] [--runner-only]
+//
+// Default: x86_64 (the host) and entry src/cli/main.ts. --runner-only builds
+// only wgts-js (no bundle), which is all the native tests need. Cross builds use Debian's cross gcc + glibc,
+// linked statically, so they run under qemu-user.
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+
+const run = promisify(execFile);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const quickjsSrc = join(root, '.cache/quickjs-src');
+const hostQjsc = join(root, '.cache/qjs-host/qjsc');
+
+/** arch → [gcc prefix, extra libraries]. 32-bit targets need libatomic for QuickJS's 64-bit atomics. */
+const ARCHES = {
+  x86_64: ['', []],
+  mips: ['mips-linux-gnu-', ['-latomic']],
+  mipsel: ['mipsel-linux-gnu-', ['-latomic']],
+  armel: ['arm-linux-gnueabi-', ['-latomic']],
+  armhf: ['arm-linux-gnueabihf-', ['-latomic']],
+  aarch64: ['aarch64-linux-gnu-', []],
+};
+
+// The native module. aead_js.c / chacha20poly1305.c are the AEAD fast path.
+const MODULE_SOURCES = ['module.c', 'tun.c', 'udp.c', 'unixsock.c', 'process.c', 'runtime.c',
+  'chacha20poly1305.c', 'aead_js.c'];
+const CFLAGS = ['-std=gnu99', '-O2', '-Wall', '-Wextra', '-D_GNU_SOURCE'];
+
+function parseArgs(argv) {
+  const arches = [];
+  const opts = { entry: join(root, 'src/cli/main.ts'), runnerOnly: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--all') arches.push(...Object.keys(ARCHES));
+    else if (a === '--entry' && argv[i + 1] !== undefined) opts.entry = resolve(argv[++i]);
+    else if (a === '--runner-only') opts.runnerOnly = true;
+    else if (a === '--arch' && argv[i + 1] !== undefined) arches.push(argv[++i]);
+    else if (a.startsWith('--arch=')) arches.push(a.slice('--arch='.length));
+    else throw new Error(`unknown argument ${a}\nusage: node build/build.mjs [--arch ${Object.keys(ARCHES).join('|')}]... [--all] [--entry FILE] [--runner-only]`);
+  }
+  for (const a of arches) if (!(a in ARCHES)) throw new Error(`unknown arch ${a}; known: ${Object.keys(ARCHES).join(', ')}`);
+  opts.arches = arches.length > 0 ? [...new Set(arches)] : ['x86_64'];
+  return opts;
+}
+
+async function sh(cmd, args, opts = {}) {
+  try {
+    return await run(cmd, args, { cwd: root, maxBuffer: 64 << 20, ...opts });
+  } catch (e) {
+    throw new Error(`${cmd} ${args.join(' ')} failed:\n${e.stderr ?? ''}${e.stdout ?? ''}${e.message}`);
+  }
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const f of readdirSync(dir)) {
+    if (/\.(c|h)$|^Makefile$|^VERSION$/.test(f)) newest = Math.max(newest, statSync(join(dir, f)).mtimeMs);
+  }
+  return newest;
+}
+
+/** 1. The esbuild bundle of the CLI. */
+async function bundle(entry) {
+  if (!existsSync(entry)) {
+    entry = join(root, 'build/placeholder-main.ts');
+    console.warn(`build: src/cli/main.ts does not exist yet, bundling ${relative(root, entry)}`);
+  }
+  const outfile = join(root, 'dist/wgts.js');
+  await build({
+    entryPoints: [entry], bundle: true, format: 'esm', target: 'es2020', platform: 'neutral',
+    mainFields: ['module', 'main'], external: ['os', 'std', 'wgts_native'], minify: true,
+    outfile, logLevel: 'warning',
+  });
+  return outfile;
+}
+
+/** 2. The host qjsc (and qjs, for test/quickjs.test.ts). */
+async function ensureHostQjsc() {
+  await sh(join(root, 'build/build-qjs-host.sh'), []);
+  if (!existsSync(hostQjsc)) await sh('make', ['-C', dirname(hostQjsc), `-j${availableParallelism()}`, 'qjsc']);
+}
+
+/** 3. Bytecode of the bundle as C. QuickJS bytecode is the same on every
+ * target (little-endian on disk, swapped on load by big-endian CPUs). */
+async function compileBundle(bundleFile) {
+  const out = join(root, '.cache/build/wgts_bundle.c');
+  mkdirSync(dirname(out), { recursive: true });
+  // -c: bytecode only (our own main() in native/main.c); -s: drop debug info;
+  // -M: wgts_native is a C module, not a file to load.
+  await sh(hostQjsc, ['-c', '-m', '-s', '-N', 'wgts_bundle', '-M', 'wgts_native', '-o', out, bundleFile]);
+  return out;
+}
+
+/** 4. libquickjs.a for one arch, cached until the QuickJS source changes. */
+async function quickjsLib(arch) {
+  const [prefix] = ARCHES[arch];
+  const dir = join(root, `.cache/qjs-${arch}`);
+  const lib = join(dir, 'libquickjs.a');
+  if (existsSync(lib) && statSync(lib).mtimeMs > newestMtime(quickjsSrc)) return { dir, lib };
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(quickjsSrc, dir, { recursive: true });
+  await sh('make', ['-C', dir, `-j${availableParallelism()}`, `CROSS_PREFIX=${prefix}`, 'libquickjs.a']);
+  return { dir, lib };
+}
+
+async function compile(cc, src, obj, includeDir, flags) {
+  await sh(cc, [...flags, '-isystem', includeDir, '-c', src, '-o', obj]);
+  return obj;
+}
+
+/** 5. Objects and the two static executables for one arch. */
+async function buildArch(arch, bundleC /* null: wgts-js only */) {
+  const [prefix, libs] = ARCHES[arch];
+  const cc = `${prefix}gcc`;
+  try {
+    await sh(cc, ['--version']);
+  } catch {
+    throw new Error(`${cc} not found: apt-get install gcc-${prefix.replace(/-$/, '')}`);
+  }
+  const { dir: qjsDir, lib } = await quickjsLib(arch);
+  const objDir = join(root, `.cache/build-${arch}`);
+  mkdirSync(objDir, { recursive: true });
+  const present = MODULE_SOURCES.filter((f) => existsSync(join(root, 'native', f)));
+  for (const f of MODULE_SOURCES) if (!present.includes(f)) console.warn(`build: native/${f} is missing; building without it`);
+  const obj = (src, flags = CFLAGS) => compile(cc, src, join(objDir, src.replace(/^.*\//, '').replace(/\.c$/, '.o')), qjsDir, flags);
+  const moduleObjs = await Promise.all(present.map((f) => obj(join(root, 'native', f))));
+  const runnerObj = await obj(join(root, 'native/runner.c'));
+  const outDir = join(root, 'dist', arch);
+  mkdirSync(outDir, { recursive: true });
+  const linkLibs = [lib, '-lm', '-lpthread', '-ldl', ...libs];
+  const link = async (name, objects) => {
+    const out = join(outDir, name);
+    const { stderr } = await sh(cc, ['-static', '-O2', '-s', '-o', out, ...objects, ...linkLibs]);
+    // static glibc warns that dlopen (QuickJS's .so module loader, unused by wgts) needs shared libraries at run time
+    const warnings = stderr.split('\n').filter((l) => l.trim() && !/dlopen|in function .js_module_loader_so|: in function/.test(l));
+    if (warnings.length > 0) console.warn(warnings.join('\n'));
+    return out;
+  };
+  const outputs = [link('wgts-js', [runnerObj, ...moduleObjs])];
+  if (bundleC !== null) {
+    const [mainObj, bundleObj] = await Promise.all([obj(join(root, 'native/main.c')), obj(bundleC, ['-O2'])]);
+    outputs.unshift(link('wgts', [mainObj, bundleObj, ...moduleObjs]));
+  }
+  return Promise.all(outputs);
+}
+
+async function main() {
+  const { arches, entry, runnerOnly } = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  let bundleC = null;
+  if (!runnerOnly) {
+    const bundleFile = await bundle(entry);
+    console.log(`${'dist/wgts.js'.padEnd(22)} ${String(statSync(bundleFile).size).padStart(9)} bytes`);
+    await ensureHostQjsc();
+    bundleC = await compileBundle(bundleFile);
+  }
+  let failed = 0;
+  for (const arch of arches) {
+    try {
+      for (const out of await buildArch(arch, bundleC)) {
+        console.log(`${relative(root, out).padEnd(22)} ${String(statSync(out).size).padStart(9)} bytes`);
+      }
+    } catch (e) {
+      failed++;
+      console.error(`build ${arch} failed: ${e.message}`);
+    }
+  }
+  console.log(`built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (failed > 0) process.exit(1);
+}
+
+main().catch((e) => {
+  console.error(e.message);
+  process.exit(1);
+});
