@@ -282,6 +282,12 @@ for (const keepalive of [true, false]) {
   t.test(`transport packet (${keepalive ? 'keepalive, 32 bytes' : 'data'})`, async (t) => {
     const w = world(keepalive ? 14 : 15);
     const { packet, sent } = captureTransport(w, keepalive);
+    // B sends data that goes unanswered, so its new-handshake timer is armed: a forgery
+    // counted as "authenticated traffic received" would disarm it.
+    const fromB = ipv4Packet('10.0.0.2', '10.0.0.1');
+    w.b.device.sendPacket(fromB, 0, fromB.length);
+    takeOnly(w.net, MESSAGE_TRANSPORT);
+    t.ok(w.b.device.peerByKey(w.a.publicKey)!.timers.pendingTimers().includes('newHandshake'), 'B waits to hear back');
     t.equal(packet.length, keepalive ? 32 : TRANSPORT_HEADER_SIZE + 128 + 16);
     t.equal(w.b.device.indices.get(UNKNOWN_INDEX), undefined);
     runCases(t, w, w.b, w.a.endpoint, truncations(packet), 'truncations');
@@ -314,6 +320,21 @@ for (const keepalive of [true, false]) {
 function readCounterOf(packet: Uint8Array): number {
   return new DataView(packet.buffer, packet.byteOffset).getUint32(TRANSPORT.counter, true);
 }
+
+t.test('the first transport packet, which confirms the responder\'s session', async (t) => {
+  const w = world(19);
+  const response = captureResponse(w);
+  inject(w.net, w.a, response, w.b.endpoint);
+  const first = takeOnly(w.net, MESSAGE_TRANSPORT).data;
+  const pb = w.b.device.peerByKey(w.a.publicKey)!;
+  t.ok(pb.keypairs.next && !pb.keypairs.current, 'B holds an unconfirmed session');
+  runCases(t, w, w.b, w.a.endpoint, [...truncations(first), ...bitFlips(first, range(0, first.length * 8))],
+    'truncated and bit-flipped copies');
+  t.ok(pb.keypairs.next && !pb.keypairs.current, 'still unconfirmed');
+  const r = inject(w.net, w.b, first, w.a.endpoint);
+  t.equal(r.delivered.length, 1, 'the untouched packet is delivered');
+  t.ok(pb.keypairs.current && !pb.keypairs.next, 'and confirms the session (control)');
+});
 
 t.test('an authenticated transport packet with a malformed IP packet inside is not delivered', async (t) => {
   const w = world(16);
