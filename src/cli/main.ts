@@ -89,7 +89,9 @@ function runInterface(ifname: string, foreground: boolean): void {
   const udp = new UdpBinding(logger, (buf, off, len, from) => device.receiveDatagram(buf, off, len, from));
   udpRef = udp;
   udp.resize(mtu);
-  tun = new Tun(ifname, tunFd, logger, (buf, off, len) => { device.sendPacket(buf, off, len); });
+  let daemon: Daemon | null = null;
+  tun = new Tun(ifname, tunFd, logger, (buf, off, len) => { device.sendPacket(buf, off, len); },
+    (reason) => { if (daemon) shutdown(daemon, reason); });
   const port = udp.bind(0, 0);
   if (port < 0) {
     tun.close();
@@ -106,6 +108,7 @@ function runInterface(ifname: string, foreground: boolean): void {
       : `Failed to create UAPI socket: ${native.strerror(-uapi)}`);
   }
   const d: Daemon = { device, tun, udp, uapi, logger };
+  daemon = d;
 
   if (!foreground) {
     // Everything exists now, so `wg setconf` may run as soon as we return.

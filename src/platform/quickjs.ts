@@ -12,6 +12,8 @@ import { formatIp, parseIp } from '../routing/ip.js';
 import type { Clock, Endpoint, Logger, LogLevel, RandomSource } from './platform.js';
 
 export const EAGAIN = 11;
+export const EINTR = 4;
+export const EBADFD = 77;
 export const EINVAL = 22;
 
 export const quickjsClock: Clock = {
@@ -212,7 +214,9 @@ export class Tun {
   private readonly buf = new Uint8Array(TUN_HEADROOM + 65535 + 64);
 
   constructor(readonly name: string, readonly fd: number, private readonly logger: Logger,
-    private readonly onPacket: (buf: Uint8Array, off: number, len: number) => void) {
+    private readonly onPacket: (buf: Uint8Array, off: number, len: number) => void,
+    /** The device went away under us (deleted interface: reads fail with EBADFD forever). */
+    private readonly onGone: (reason: string) => void) {
     os.setReadHandler(fd, () => this.drain());
   }
 
@@ -220,7 +224,13 @@ export class Tun {
     for (let i = 0; i < BATCH; i++) {
       const n = native.tunRead(this.fd, this.buf, TUN_HEADROOM, this.buf.length - TUN_HEADROOM);
       if (n <= 0) {
-        if (n < 0 && n !== -EAGAIN) this.logger.error(`Failed to read packet from TUN device: ${native.strerror(-n)}`);
+        if (n === -EAGAIN || n === -EINTR) return;
+        const reason = n === 0 ? 'end of file' : native.strerror(-n);
+        // EBADFD is what a deleted interface looks like: a normal way to stop, not an error.
+        if (n === -EBADFD) this.logger.verbose('TUN device removed');
+        else this.logger.error(`Failed to read packet from TUN device: ${reason}`);
+        os.setReadHandler(this.fd, null);
+        this.onGone(`TUN device unusable (${reason})`);
         return;
       }
       this.onPacket(this.buf, TUN_HEADROOM, n);
