@@ -8,10 +8,13 @@
 //                        [--entry FILE.ts] [--runner-only]
 //
 // Default: x86_64 (the host) and entry src/cli/main.ts. --runner-only builds
-// only wgts-js (no bundle), which is all the native tests need. Cross builds use Debian's cross gcc + glibc,
-// linked statically, so they run under qemu-user.
+// only wgts-js (no bundle), which is all the native tests need.
+// Cross builds use Debian's cross gcc + glibc, linked statically, so they run
+// under qemu-user. Debian's mips/mipsel toolchains are hard-float: the
+// binaries need an FPU (qemu's default 24Kf) or the kernel's FPU emulator; a
+// 24Kc without either (OpenWrt's mips_24kc is soft-float) gets SIGILL.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,10 +36,15 @@ const ARCHES = {
   aarch64: ['aarch64-linux-gnu-', []],
 };
 
-// The native module. aead_js.c / chacha20poly1305.c are the AEAD fast path.
+// The native module and runtime (main.c / runner.c add main() for wgts / wgts-js).
+// aead_js.c / chacha20poly1305.c are the AEAD fast path.
 const MODULE_SOURCES = ['module.c', 'tun.c', 'udp.c', 'unixsock.c', 'process.c', 'runtime.c',
   'chacha20poly1305.c', 'aead_js.c'];
-const CFLAGS = ['-std=gnu99', '-O2', '-Wall', '-Wextra', '-D_GNU_SOURCE'];
+const CFLAGS = ['-std=gnu99', '-O2', '-Wall', '-Wextra'];
+
+// Tests build while other builds may run: every output is written under a
+// private name and renamed into place, so nobody links a half-written file.
+const privateName = (path) => `${path}.tmp-${process.pid}`;
 
 function parseArgs(argv) {
   const arches = [];
@@ -81,8 +89,9 @@ async function bundle(entry) {
   await build({
     entryPoints: [entry], bundle: true, format: 'esm', target: 'es2020', platform: 'neutral',
     mainFields: ['module', 'main'], external: ['os', 'std', 'wgts_native'], minify: true,
-    outfile, logLevel: 'warning',
+    outfile: privateName(outfile), logLevel: 'warning',
   });
+  renameSync(privateName(outfile), outfile);
   return outfile;
 }
 
@@ -99,7 +108,8 @@ async function compileBundle(bundleFile) {
   mkdirSync(dirname(out), { recursive: true });
   // -c: bytecode only (our own main() in native/main.c); -s: drop debug info;
   // -M: wgts_native is a C module, not a file to load.
-  await sh(hostQjsc, ['-c', '-m', '-s', '-N', 'wgts_bundle', '-M', 'wgts_native', '-o', out, bundleFile]);
+  await sh(hostQjsc, ['-c', '-m', '-s', '-N', 'wgts_bundle', '-M', 'wgts_native', '-o', privateName(out), bundleFile]);
+  renameSync(privateName(out), out);
   return out;
 }
 
@@ -108,15 +118,26 @@ async function quickjsLib(arch) {
   const [prefix] = ARCHES[arch];
   const dir = join(root, `.cache/qjs-${arch}`);
   const lib = join(dir, 'libquickjs.a');
+  await sh(join(root, 'build/fetch-quickjs.sh'), []);
   if (existsSync(lib) && statSync(lib).mtimeMs > newestMtime(quickjsSrc)) return { dir, lib };
+  const work = privateName(dir);
+  rmSync(work, { recursive: true, force: true });
+  cpSync(quickjsSrc, work, { recursive: true });
+  await sh('make', ['-C', work, `-j${availableParallelism()}`, `CROSS_PREFIX=${prefix}`, 'libquickjs.a']);
   rmSync(dir, { recursive: true, force: true });
-  cpSync(quickjsSrc, dir, { recursive: true });
-  await sh('make', ['-C', dir, `-j${availableParallelism()}`, `CROSS_PREFIX=${prefix}`, 'libquickjs.a']);
+  try {
+    renameSync(work, dir);
+  } catch (e) {
+    if (!existsSync(lib)) throw e; // another build finished the same library first
+    rmSync(work, { recursive: true, force: true });
+  }
   return { dir, lib };
 }
 
 async function compile(cc, src, obj, includeDir, flags) {
-  await sh(cc, [...flags, '-isystem', includeDir, '-c', src, '-o', obj]);
+  const { stderr } = await sh(cc, [...flags, '-isystem', includeDir, '-c', src, '-o', privateName(obj)]);
+  if (stderr.trim()) console.warn(stderr.trimEnd());
+  renameSync(privateName(obj), obj);
   return obj;
 }
 
@@ -132,19 +153,18 @@ async function buildArch(arch, bundleC /* null: wgts-js only */) {
   const { dir: qjsDir, lib } = await quickjsLib(arch);
   const objDir = join(root, `.cache/build-${arch}`);
   mkdirSync(objDir, { recursive: true });
-  const present = MODULE_SOURCES.filter((f) => existsSync(join(root, 'native', f)));
-  for (const f of MODULE_SOURCES) if (!present.includes(f)) console.warn(`build: native/${f} is missing; building without it`);
   const obj = (src, flags = CFLAGS) => compile(cc, src, join(objDir, src.replace(/^.*\//, '').replace(/\.c$/, '.o')), qjsDir, flags);
-  const moduleObjs = await Promise.all(present.map((f) => obj(join(root, 'native', f))));
+  const moduleObjs = await Promise.all(MODULE_SOURCES.map((f) => obj(join(root, 'native', f))));
   const runnerObj = await obj(join(root, 'native/runner.c'));
   const outDir = join(root, 'dist', arch);
   mkdirSync(outDir, { recursive: true });
   const linkLibs = [lib, '-lm', '-lpthread', '-ldl', ...libs];
   const link = async (name, objects) => {
     const out = join(outDir, name);
-    const { stderr } = await sh(cc, ['-static', '-O2', '-s', '-o', out, ...objects, ...linkLibs]);
+    const { stderr } = await sh(cc, ['-static', '-O2', '-s', '-o', privateName(out), ...objects, ...linkLibs]);
+    renameSync(privateName(out), out);
     // static glibc warns that dlopen (QuickJS's .so module loader, unused by wgts) needs shared libraries at run time
-    const warnings = stderr.split('\n').filter((l) => l.trim() && !/dlopen|in function .js_module_loader_so|: in function/.test(l));
+    const warnings = stderr.split('\n').filter((l) => l.trim() && !/js_module_loader_so|Using 'dlopen' in statically linked/.test(l));
     if (warnings.length > 0) console.warn(warnings.join('\n'));
     return out;
   };

@@ -12,10 +12,9 @@
 #include "quickjs.h"
 #include "wgts_native.h"
 
-/* The AEAD bindings live in aead_js.c; the weak references keep this file
- * linkable without it (the build warns when it is missing). */
-extern const JSCFunctionListEntry wgts_aead_exports[] __attribute__((weak));
-extern const int wgts_aead_exports_count __attribute__((weak));
+/* aeadSeal / aeadOpen, bound in aead_js.c */
+extern const JSCFunctionListEntry wgts_aead_exports[];
+extern const int wgts_aead_exports_count;
 
 /* Class ids of Uint8Array and Int32Array, taken from live instances since
  * QuickJS does not export its builtin class ids. */
@@ -366,6 +365,19 @@ BINDING(js_strerror)
     return JS_NewString(ctx, strerror(err < 0 ? -err : err));
 }
 
+/* errno values differ between architectures (EADDRINUSE is 98 on x86 and
+ * ARM, 125 on MIPS), so JS compares against these, never literals. */
+#define ERRNO_DEF(name) JS_PROP_INT32_DEF(#name, name, JS_PROP_ENUMERABLE)
+static const JSCFunctionListEntry errno_values[] = {
+    ERRNO_DEF(EPERM), ERRNO_DEF(ENOENT), ERRNO_DEF(EINTR), ERRNO_DEF(EIO), ERRNO_DEF(EBADF),
+    ERRNO_DEF(EAGAIN), ERRNO_DEF(ENOMEM), ERRNO_DEF(EACCES), ERRNO_DEF(EBUSY), ERRNO_DEF(EEXIST),
+    ERRNO_DEF(ENODEV), ERRNO_DEF(EINVAL), ERRNO_DEF(EMFILE), ERRNO_DEF(EPIPE), ERRNO_DEF(ENAMETOOLONG),
+    ERRNO_DEF(ENOSYS), ERRNO_DEF(ENOTSOCK), ERRNO_DEF(EMSGSIZE), ERRNO_DEF(ENOPROTOOPT),
+    ERRNO_DEF(EAFNOSUPPORT), ERRNO_DEF(EADDRINUSE), ERRNO_DEF(EADDRNOTAVAIL), ERRNO_DEF(ENETDOWN),
+    ERRNO_DEF(ENETUNREACH), ERRNO_DEF(ECONNRESET), ERRNO_DEF(ENOBUFS), ERRNO_DEF(ENOTCONN),
+    ERRNO_DEF(ECONNREFUSED), ERRNO_DEF(EHOSTUNREACH),
+};
+
 static const JSCFunctionListEntry wgts_native_exports[] = {
     JS_CFUNC_DEF("tunOpen", 1, js_tun_open),
     JS_CFUNC_DEF("setMtu", 2, js_set_mtu),
@@ -392,14 +404,10 @@ static const JSCFunctionListEntry wgts_native_exports[] = {
     JS_CFUNC_DEF("wallMs", 0, js_wall_ms),
     JS_CFUNC_DEF("umask", 1, js_umask),
     JS_CFUNC_DEF("strerror", 1, js_strerror),
+    JS_OBJECT_DEF("errno", errno_values, (int)(sizeof(errno_values) / sizeof(errno_values[0])), 0),
 };
 
 #define EXPORT_COUNT ((int)(sizeof(wgts_native_exports) / sizeof(wgts_native_exports[0])))
-
-static int aead_count(void)
-{
-    return &wgts_aead_exports_count != NULL ? wgts_aead_exports_count : 0;
-}
 
 static JSClassID typed_array_class(JSContext *ctx, JSTypedArrayEnum type)
 {
@@ -415,9 +423,7 @@ static int wgts_native_init(JSContext *ctx, JSModuleDef *m)
 {
     if (JS_SetModuleExportList(ctx, m, wgts_native_exports, EXPORT_COUNT) < 0)
         return -1;
-    if (aead_count() > 0)
-        return JS_SetModuleExportList(ctx, m, wgts_aead_exports, aead_count());
-    return 0;
+    return JS_SetModuleExportList(ctx, m, wgts_aead_exports, wgts_aead_exports_count);
 }
 
 JSModuleDef *js_init_module_wgts_native(JSContext *ctx, const char *module_name)
@@ -431,7 +437,7 @@ JSModuleDef *js_init_module_wgts_native(JSContext *ctx, const char *module_name)
         return NULL;
     if (JS_AddModuleExportList(ctx, m, wgts_native_exports, EXPORT_COUNT) < 0)
         return NULL;
-    if (aead_count() > 0 && JS_AddModuleExportList(ctx, m, wgts_aead_exports, aead_count()) < 0)
+    if (JS_AddModuleExportList(ctx, m, wgts_aead_exports, wgts_aead_exports_count) < 0)
         return NULL;
     return m;
 }

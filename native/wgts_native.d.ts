@@ -37,7 +37,9 @@ declare module 'wgts_native' {
    * buf at i * slotSize + headroom (headroom leaves space the caller needs
    * in front of the data; slotSize - headroom bytes max per datagram) and
    * meta[i * META_STRIDE ...] gets its description (layout below).
-   * Returns the number received (0 when none are waiting) or -errno.
+   * Returns the number received (0 when none are waiting) or -errno. At most
+   * 64 per call. A datagram longer than slotSize - headroom is cut to that
+   * size ([0] reports the bytes stored).
    */
   export function udpRecv(fd: number, buf: Uint8Array, slotSize: number, headroom: number, count: number, meta: Int32Array): number;
   /**
@@ -45,12 +47,15 @@ declare module 'wgts_native' {
    * meta[at ...] (same layout; the local address/ifindex fields, when set,
    * choose the source address with IP_PKTINFO / IPV6_PKTINFO). Bytes sent or
    * -errno. On -EINVAL with a local address set, the caller should clear the
-   * local address (it is no longer ours) and retry.
+   * local address (it is no longer ours) and retry. (The kernel says
+   * ENETUNREACH for such an IPv4 source; the module reports -EINVAL.)
    */
   export function udpSend(fd: number, buf: Uint8Array, off: number, len: number, meta: Int32Array, at: number): number;
   /**
    * sendmmsg of `count` datagrams: datagram i is buf[offs[i], offs[i]+lens[i]) to
-   * meta[metaAt[i] ...]. Returns how many were sent (may be fewer) or -errno for the first.
+   * meta[metaAt[i] ...]. Returns how many were sent (may be fewer; at most 64
+   * per call) or -errno for the first. An entry outside its view or with a
+   * bad endpoint refuses the whole batch with -EINVAL before anything is sent.
    */
   export function udpSendBatch(fd: number, buf: Uint8Array, offs: Int32Array, lens: Int32Array, meta: Int32Array, metaAt: Int32Array, count: number): number;
 
@@ -96,6 +101,22 @@ declare module 'wgts_native' {
   export function umask(mask: number): number;
   /** strerror(errno) for positive errno values. */
   export function strerror(errno: number): string;
+  /**
+   * This platform's errno values, to compare results with (`rc === -errno.EADDRINUSE`).
+   * They are not the same everywhere: EADDRINUSE is 98 on x86 and ARM but 125 on
+   * MIPS, ENAMETOOLONG 36 vs 78, ECONNREFUSED 111 vs 146. Only 1..34 (EPERM..ERANGE) agree.
+   */
+  export const errno: {
+    readonly EPERM: number; readonly ENOENT: number; readonly EINTR: number; readonly EIO: number;
+    readonly EBADF: number; readonly EAGAIN: number; readonly ENOMEM: number; readonly EACCES: number;
+    readonly EBUSY: number; readonly EEXIST: number; readonly ENODEV: number; readonly EINVAL: number;
+    readonly EMFILE: number; readonly EPIPE: number; readonly ENAMETOOLONG: number; readonly ENOSYS: number;
+    readonly ENOTSOCK: number; readonly EMSGSIZE: number; readonly ENOPROTOOPT: number;
+    readonly EAFNOSUPPORT: number; readonly EADDRINUSE: number; readonly EADDRNOTAVAIL: number;
+    readonly ENETDOWN: number; readonly ENETUNREACH: number; readonly ECONNRESET: number;
+    readonly ENOBUFS: number; readonly ENOTCONN: number; readonly ECONNREFUSED: number;
+    readonly EHOSTUNREACH: number;
+  };
 
   // ---------- crypto hot loops (pure TypeScript twins in src/crypto) ----------
   /**

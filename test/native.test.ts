@@ -2,6 +2,8 @@
 // by dist/x86_64/wgts-js (the same runtime as the wgts executable) inside a
 // network namespace this test creates and removes. Each program prints one
 // `RESULT {...}` line; the assertions are made here.
+// WGTS_NATIVE_ARCH=mips|mipsel|armel|armhf|aarch64 runs the same programs
+// with that architecture's build under qemu-user.
 import t, { type Test } from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,11 +12,24 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const runner = join(root, 'dist/x86_64/wgts-js');
+const QEMU: Record<string, string> = {
+  x86_64: '', mips: 'qemu-mips-static', mipsel: 'qemu-mipsel-static', armel: 'qemu-arm-static',
+  armhf: 'qemu-arm-static', aarch64: 'qemu-aarch64-static',
+};
+const arch = process.env.WGTS_NATIVE_ARCH ?? 'x86_64';
+if (!(arch in QEMU)) throw new Error(`WGTS_NATIVE_ARCH=${arch}: expected one of ${Object.keys(QEMU).join(', ')}`);
+const runner = join(root, 'dist', arch, 'wgts-js');
+/** argv prefix that runs wgts-js for the chosen arch */
+const runnerArgv = QEMU[arch] ? [QEMU[arch]!, runner] : [runner];
+// Gaps of qemu-user 7.2 (Debian bookworm), not of the module: it passes
+// IPV6_PKTINFO control messages through without byte-swapping the ifindex,
+// and refuses SO_MARK with ENOPROTOOPT.
+const qemuSwapsNoPktinfo = arch === 'mips' ? 'qemu-user does not byte-swap the IPV6_PKTINFO ifindex for big-endian guests' : false;
+const qemuNoSoMark = QEMU[arch] ? 'qemu-user does not pass SO_MARK through' : false;
 const ns = `wgtsn-${process.pid}`;
 const tunName = `wgtsn${process.pid}`.slice(0, 15);
-const EAGAIN = 11, EINVAL = 22, EBUSY = 16, EEXIST = 17, ENODEV = 19, EACCES = 13, EPIPE = 32;
-const ENOENT = 2, EADDRINUSE = 98, ENAMETOOLONG = 36, EBADF = 9;
+/** errno values of the target (wgts_native's errno export; they differ on MIPS) */
+let E: Record<string, number> = {};
 
 const unavailable = process.platform !== 'linux' ? 'needs Linux'
   : process.getuid?.() !== 0 ? 'needs root (network namespace, TUN)' : null;
@@ -28,22 +43,6 @@ let dir = '';
 function sh(argv: string[]): void {
   execFileSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
 }
-
-t.before(() => {
-  execFileSync(process.execPath, [join(root, 'build/build.mjs'), '--runner-only'], {
-    cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 280_000,
-  });
-  dir = mkdtempSync(join(tmpdir(), 'wgts-native-'));
-  sh(['ip', 'netns', 'add', ns]);
-  sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-  sh(['ip', '-n', ns, 'addr', 'add', 'fd00:77::1/128', 'dev', 'lo', 'nodad']);
-  sh(['ip', '-n', ns, 'addr', 'add', 'fd00:77::2/128', 'dev', 'lo', 'nodad']);
-});
-
-t.teardown(() => {
-  spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: 10_000 });
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
 
 // Helpers every program gets.
 const PRELUDE = `
@@ -100,7 +99,7 @@ let programs = 0;
 function runJs(body: string, args: string[] = [], prelude = true): Run {
   const file = join(dir, `prog${programs++}.js`);
   writeFileSync(file, prelude ? PRELUDE + body : body);
-  const r = spawnSync('ip', ['netns', 'exec', ns, runner, file, ...args], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('ip', ['netns', 'exec', ns, ...runnerArgv, file, ...args], { encoding: 'utf8', timeout: 60_000 });
   const line = r.stdout.split('\n').reverse().find((l) => l.startsWith('RESULT '));
   return { status: r.status, stdout: r.stdout, stderr: r.stderr + (r.error ? String(r.error) : ''), result: line ? JSON.parse(line.slice(7)) : {} };
 }
@@ -108,6 +107,33 @@ function runJs(body: string, args: string[] = [], prelude = true): Run {
 function ran(t: Test, r: Run): void {
   t.equal(r.status, 0, r.status === 0 ? 'program exits 0' : `program exits 0\n${r.stderr}${r.stdout}`);
 }
+
+t.before(() => {
+  execFileSync(process.execPath, [join(root, 'build/build.mjs'), '--runner-only', '--arch', arch], {
+    cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 280_000,
+  });
+  dir = mkdtempSync(join(tmpdir(), 'wgts-native-'));
+  sh(['ip', 'netns', 'add', ns]);
+  sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+  sh(['ip', '-n', ns, 'addr', 'add', 'fd00:77::1/128', 'dev', 'lo', 'nodad']);
+  sh(['ip', '-n', ns, 'addr', 'add', 'fd00:77::2/128', 'dev', 'lo', 'nodad']);
+  E = runJs(`print('RESULT ' + JSON.stringify(n.errno));`).result;
+});
+
+t.teardown(() => {
+  spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: 10_000 });
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+t.test('errno values come from the headers of the target', async (t) => {
+  t.equal(Object.keys(E).length, 29, 'all exported');
+  for (const [name, value] of Object.entries(E)) t.ok(Number.isInteger(value) && value > 0, `${name} = ${value}`);
+  // generic Linux numbering everywhere but MIPS, which has its own above 34
+  const linux = arch === 'mips' || arch === 'mipsel'
+    ? { EAGAIN: 11, EINVAL: 22, EADDRINUSE: 125, ENAMETOOLONG: 78, ECONNREFUSED: 146 }
+    : { EAGAIN: 11, EINVAL: 22, EADDRINUSE: 98, ENAMETOOLONG: 36, ECONNREFUSED: 111 };
+  for (const [name, value] of Object.entries(linux)) t.equal(E[name], value, name);
+});
 
 t.test('wrong argument types throw TypeError', async (t) => {
   const r = runJs(`
@@ -179,10 +205,10 @@ t.test('out-of-view offsets and bad values return -EINVAL and write nothing', as
   ran(t, r);
   const einval = r.result.einval ?? {};
   t.equal(Object.keys(einval).length, 26);
-  for (const [name, rc] of Object.entries(einval)) t.equal(rc, -EINVAL, name);
+  for (const [name, rc] of Object.entries(einval)) t.equal(rc, -E.EINVAL, name);
   t.equal(r.result.zeroLengthAtEnd, 0);
   t.ok(r.result.untouched, 'refused calls wrote nothing');
-  t.equal(r.result.viewPastEnd, -EINVAL);
+  t.equal(r.result.viewPastEnd, -E.EINVAL);
   t.equal(r.result.viewWhole, 0);
   t.ok(r.result.outsideViewZero, 'bytes outside the view stay zero');
   t.ok(r.result.insideViewFilled, 'the view got random bytes');
@@ -228,6 +254,7 @@ t.test('UDP over IPv4 and IPv6: send, receive, pktinfo source addresses', async 
     buf.set(ascii('hello'), 100);
     function exchange(family, toAddr, localAddr, ifindex) {
       const a = n.udpBind(family, 0, 0), b = n.udpBind(family, 0, 0);
+      rbuf.fill(0xee);
       setEndpoint(meta, 0, family, n.localPort(b), toAddr, localAddr, ifindex);
       const sent = n.udpSend(a, buf, 100, 5, meta, 0);
       const got = n.udpRecv(b, rbuf, 2048, 64, 4, rmeta);
@@ -273,18 +300,20 @@ t.test('UDP over IPv4 and IPv6: send, receive, pktinfo source addresses', async 
     ['v6FromIfindex', 6, 'fd00:77:0:0:0:0:0:1', 'fd00:77:0:0:0:0:0:2', 1],
   ] as const) {
     const x = res[name];
-    t.equal(x?.sent, 5, `${name}: sent`);
-    t.equal(x?.got, 1, `${name}: received one`);
-    t.same(x?.first, { len: 5, family: fam, port: x?.senderPort, ifindex, remote, local }, `${name}: endpoint and local address`);
-    t.equal(x?.payload, 'hello', `${name}: payload at the headroom`);
-    t.ok(x?.headroomKept, `${name}: headroom untouched`);
+    const sendTodo = name === 'v6FromIfindex' ? qemuSwapsNoPktinfo : false;
+    t.equal(x?.sent, 5, `${name}: sent`, { todo: sendTodo });
+    t.equal(x?.got, 1, `${name}: received one`, { todo: sendTodo });
+    const todo = fam === 6 ? qemuSwapsNoPktinfo : false;
+    t.same(x?.first, { len: 5, family: fam, port: x?.senderPort, ifindex, remote, local }, `${name}: endpoint and local address`, { todo });
+    t.equal(x?.payload, 'hello', `${name}: payload at the headroom`, { todo: sendTodo });
+    t.ok(x?.headroomKept, `${name}: headroom untouched`, { todo: sendTodo });
     t.equal(x?.again, 0, `${name}: nothing more waiting gives 0`);
   }
-  t.equal(res.notOurs4, -EINVAL, 'v4: a source address that is not ours gives -EINVAL');
-  t.equal(res.notOurs6, -EINVAL, 'v6: a source address that is not ours gives -EINVAL');
-  t.equal(res.notOursBatch, -EINVAL, 'batch: a source address that is not ours gives -EINVAL');
+  t.equal(res.notOurs4, -E.EINVAL, 'v4: a source address that is not ours gives -EINVAL');
+  t.equal(res.notOurs6, -E.EINVAL, 'v6: a source address that is not ours gives -EINVAL');
+  t.equal(res.notOursBatch, -E.EINVAL, 'batch: a source address that is not ours gives -EINVAL');
   t.ok(res.v6OnlySharesPort, 'v6 socket binds the port of a v4 socket');
-  t.equal(res.v4PortTaken, -EADDRINUSE);
+  t.equal(res.v4PortTaken, -E.EADDRINUSE);
   t.equal(res.loIndex, 1);
   t.equal(res.bigSent, 300);
   t.equal(res.bigGot, 1);
@@ -335,7 +364,7 @@ t.test('UDP batches: 32 datagrams with sendmmsg and one recvmmsg', async (t) => 
     t.same(x?.rows, Array.from({ length: 32 }, (_, i) => ({
       len: 10 + i, remote: sources[i % 2], filled: true, headroomKept: true, port: true,
     })), `${family}: every datagram in order, its bytes, length and source`);
-    t.equal(x?.refused, -EINVAL, `${family}: a bad endpoint refuses the batch`);
+    t.equal(x?.refused, -E.EINVAL, `${family}: a bad endpoint refuses the batch`);
     t.equal(x?.afterRefused, 0, `${family}: nothing of a refused batch was sent`);
     t.equal(x?.sentAgain, 5);
     t.equal(x?.part1, 2, `${family}: count limits the receive`);
@@ -343,7 +372,7 @@ t.test('UDP batches: 32 datagrams with sendmmsg and one recvmmsg', async (t) => 
   }
 });
 
-t.test('fwmark: SO_MARK at bind and with setFwmark steers policy routing', async (t) => {
+t.test('fwmark: SO_MARK at bind and with setFwmark steers policy routing', { skip: qemuNoSoMark }, async (t) => {
   // marked packets to 10.77.0.0/24 hit a prohibit route (EACCES); unmarked ones leave by the veth
   for (const argv of [
     ['link', 'add', 'wgtsv0', 'type', 'veth', 'peer', 'name', 'wgtsv1'],
@@ -368,7 +397,7 @@ t.test('fwmark: SO_MARK at bind and with setFwmark steers policy routing', async
     done();
   `);
   ran(t, r);
-  t.same(r.result, { marked: -EACCES, plain: 4, clear: 0, afterClear: 4, set: 0, afterSet: -EACCES, markAboveInt32: 0, badFd: -EBADF });
+  t.same(r.result, { marked: -E.EACCES, plain: 4, clear: 0, afterClear: 4, set: 0, afterSet: -E.EACCES, markAboveInt32: 0, badFd: -E.EBADF });
 });
 
 t.test('TUN: open, MTU, index, and a ping answered through tunRead/tunWrite', async (t) => {
@@ -432,23 +461,23 @@ t.test('TUN: open, MTU, index, and a ping answered through tunRead/tunWrite', as
   ran(t, r);
   const res = r.result;
   t.ok(res.fdOk, 'tunOpen gives an fd');
-  t.equal(res.busy, -EBUSY, 'a name in use gives -EBUSY');
-  t.equal(res.otherKind, -EEXIST, 'a name taken by another kind of link gives -EEXIST');
+  t.equal(res.busy, -E.EBUSY, 'a name in use gives -EBUSY');
+  t.equal(res.otherKind, -E.EEXIST, 'a name taken by another kind of link gives -EEXIST');
   t.equal(res.mtuDefault, 1500);
   t.equal(res.setMtu, 0);
   t.equal(res.mtu, 1420);
   t.ok(res.indexOk, 'ifIndex of the TUN');
-  t.equal(res.noSuchIndex, -ENODEV);
-  t.equal(res.noSuchMtu, -ENODEV);
-  t.equal(res.emptyRead, -EAGAIN);
+  t.equal(res.noSuchIndex, -E.ENODEV);
+  t.equal(res.noSuchMtu, -E.ENODEV);
+  t.equal(res.emptyRead, -E.EAGAIN);
   t.same(res.ipRc, [0, 0]);
   t.notOk(res.timedOut, 'ping finished in time');
   t.ok(res.requests >= 1, 'tunRead got the echo request');
   t.same(res.request, { src: '10.99.0.1', dst: '10.99.0.2', len: 84 });
   t.equal(res.written, res.writtenLen, 'tunWrite wrote the whole reply');
   t.equal(res.pingExit, 0, 'ping got the reply written to the TUN');
-  t.equal(res.lastReadRc, -EAGAIN);
-  t.equal(res.indexAfterClose, -ENODEV, 'closing the fd removes the TUN');
+  t.equal(res.lastReadRc, -E.EAGAIN);
+  t.equal(res.indexAfterClose, -E.ENODEV, 'closing the fd removes the TUN');
 });
 
 t.test('unix sockets: listen 0600, accept, connect, peer uid, stale and live sockets', async (t) => {
@@ -492,24 +521,24 @@ t.test('unix sockets: listen 0600, accept, connect, peer uid, stale and live soc
   const res = r.result;
   t.ok(res.listenOk);
   t.ok(res.umaskRestored, 'unixListen restores the umask');
-  t.equal(res.acceptNone, -EAGAIN);
+  t.equal(res.acceptNone, -E.EAGAIN);
   t.ok(res.connected);
   t.same(res.peerUids, [0, 0], 'SO_PEERCRED uid is root on both ends');
   t.equal(res.write, 5);
   t.equal(res.read, 5);
   t.equal(res.text, 'hello');
-  t.equal(res.readNone, -EAGAIN);
-  t.equal(res.live, -EADDRINUSE, 'a socket someone listens on is not taken over');
+  t.equal(res.readNone, -E.EAGAIN);
+  t.equal(res.live, -E.EADDRINUSE, 'a socket someone listens on is not taken over');
   t.equal(res.eof, 0);
-  t.equal(res.writeToClosed, -EPIPE, 'writing to a closed peer gives -EPIPE, no SIGPIPE');
+  t.equal(res.writeToClosed, -E.EPIPE, 'writing to a closed peer gives -EPIPE, no SIGPIPE');
   t.ok(res.staleFileLeft);
   t.ok(res.staleReplaced, 'a stale socket file is replaced');
   t.ok(res.connectAfterReplace);
-  t.equal(res.regular, -EADDRINUSE, 'a regular file in the way is neither replaced nor removed');
+  t.equal(res.regular, -E.EADDRINUSE, 'a regular file in the way is neither replaced nor removed');
   t.equal(statSync(regular).isFile(), true);
-  t.equal(res.noSuch, -ENOENT);
-  t.equal(res.tooLong, -ENAMETOOLONG);
-  t.equal(res.peerUidBadFd, -EBADF);
+  t.equal(res.noSuch, -E.ENOENT);
+  t.equal(res.tooLong, -E.ENAMETOOLONG);
+  t.equal(res.peerUidBadFd, -E.EBADF);
   const st = statSync(sock);
   t.ok(st.isSocket(), 'the socket file exists');
   t.equal(st.mode & 0o777, 0o600, 'mode 0600');
@@ -536,6 +565,6 @@ t.test('wgts-js runner: exit status, scriptArgs, unhandled rejections', async (t
   }
   t.match(runJs(`print('ARGS ' + JSON.stringify(scriptArgs.slice(1)));`, ['x', 'y z'], false).stdout, 'ARGS ["x","y z"]');
   t.match(runJs(cases[3]![1], [], false).stdout, 'HANDLED');
-  const usage = spawnSync(runner, [], { encoding: 'utf8', timeout: 10_000 });
+  const usage = spawnSync(runnerArgv[0]!, runnerArgv.slice(1), { encoding: 'utf8', timeout: 10_000 });
   t.equal(usage.status, 2, 'no file: usage and exit 2');
 });
