@@ -108,6 +108,17 @@ function ran(t: Test, r: Run): void {
   t.equal(r.status, 0, r.status === 0 ? 'program exits 0' : `program exits 0\n${r.stderr}${r.stdout}`);
 }
 
+// Also on exit: t.before runs at once, and a crash there must still clean up.
+let cleanedUp = false;
+function cleanUp(): void {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: 10_000 });
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+process.on('exit', cleanUp);
+t.teardown(cleanUp);
+
 t.before(() => {
   execFileSync(process.execPath, [join(root, 'build/build.mjs'), '--runner-only', '--arch', arch], {
     cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 280_000,
@@ -120,10 +131,6 @@ t.before(() => {
   E = runJs(`print('RESULT ' + JSON.stringify(n.errno));`).result;
 });
 
-t.teardown(() => {
-  spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: 10_000 });
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
 
 t.test('errno values come from the headers of the target', async (t) => {
   t.equal(Object.keys(E).length, 29, 'all exported');
