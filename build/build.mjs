@@ -14,7 +14,7 @@
 // binaries need an FPU (qemu's default 24Kf) or the kernel's FPU emulator; a
 // 24Kc without either (OpenWrt's mips_24kc is soft-float) gets SIGILL.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,7 @@ async function bundle(entry) {
   await build({
     entryPoints: [entry], bundle: true, format: 'esm', target: 'es2020', platform: 'neutral',
     mainFields: ['module', 'main'], external: ['os', 'std', 'wgts_native'], minify: true,
+    define: { __WGTS_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version) },
     outfile: privateName(outfile), logLevel: 'warning',
   });
   renameSync(privateName(outfile), outfile);

@@ -115,7 +115,7 @@ declare module 'wgts_native' {
     readonly EAFNOSUPPORT: number; readonly EADDRINUSE: number; readonly EADDRNOTAVAIL: number;
     readonly ENETDOWN: number; readonly ENETUNREACH: number; readonly ECONNRESET: number;
     readonly ENOBUFS: number; readonly ENOTCONN: number; readonly ECONNREFUSED: number;
-    readonly EHOSTUNREACH: number;
+    readonly EHOSTUNREACH: number; readonly EBADFD: number;
   };
 
   // ---------- crypto hot loops (pure TypeScript twins in src/crypto) ----------

@@ -8,7 +8,7 @@ import { generatePresharedKey, generatePrivateKey, publicKeyFromPrivate } from '
 import { DEFAULT_MTU } from '../device/device.js';
 import type { Device } from '../device/device.js';
 import {
-  createQuickjsDevice, logLevelFromEnv, quickjsLogger, quickjsRandom, Tun, UdpBinding,
+  createQuickjsDevice, logLevelFromEnv, quickjsLogger, quickjsRandom, safely, setErrorLogger, Tun, UdpBinding,
 } from '../platform/quickjs.js';
 import { UapiServer } from '../platform/quickjs-uapi.js';
 import type { Logger } from '../platform/platform.js';
@@ -48,12 +48,12 @@ export function validIfname(name: string): boolean {
 }
 
 function describeTunError(rc: number, ifname: string): string {
-  switch (-rc) {
-    case 1: case 13: return `Failed to create TUN device ${ifname}: permission denied (wgts needs root or CAP_NET_ADMIN)`;
-    case 2: case 19: return `Failed to create TUN device ${ifname}: /dev/net/tun is missing (is the tun module loaded?)`;
-    case 16: case 17: return `Failed to create TUN device ${ifname}: the name is already in use by another interface`;
-    default: return `Failed to create TUN device ${ifname}: ${native.strerror(-rc)}`;
-  }
+  const e = native.errno;
+  const why = rc === -e.EPERM || rc === -e.EACCES ? 'permission denied (wgts needs root or CAP_NET_ADMIN)'
+    : rc === -e.ENOENT || rc === -e.ENODEV ? '/dev/net/tun is missing (is the tun module loaded?)'
+    : rc === -e.EBUSY || rc === -e.EEXIST ? 'the name is already in use by another interface'
+    : native.strerror(-rc);
+  return `Failed to create TUN device ${ifname}: ${why}`;
 }
 
 interface Daemon {
@@ -76,6 +76,7 @@ function shutdown(d: Daemon, reason: string, code = 0): never {
 function runInterface(ifname: string, foreground: boolean): void {
   if (!validIfname(ifname)) fail(`invalid interface name: ${ifname}`);
   const logger = quickjsLogger(logLevelFromEnv(std.getenv('LOG_LEVEL')), ifname);
+  setErrorLogger(logger);
 
   const tunFd = native.tunOpen(ifname);
   if (tunFd < 0) fail(describeTunError(tunFd, ifname));
@@ -103,7 +104,7 @@ function runInterface(ifname: string, foreground: boolean): void {
   if (typeof uapi === 'number') {
     udp.close();
     tun.close();
-    fail(uapi === -98
+    fail(uapi === -native.errno.EADDRINUSE
       ? `UAPI socket /var/run/wireguard/${ifname}.sock is in use by another process`
       : `Failed to create UAPI socket: ${native.strerror(-uapi)}`);
   }
@@ -112,6 +113,8 @@ function runInterface(ifname: string, foreground: boolean): void {
 
   if (!foreground) {
     // Everything exists now, so `wg setconf` may run as soon as we return.
+    std.out.flush();
+    std.err.flush();
     const pid = native.fork();
     if (pid < 0) shutdown(d, `fork failed: ${native.strerror(-pid)}`, 1);
     if (pid > 0) std.exit(0);
@@ -121,13 +124,13 @@ function runInterface(ifname: string, foreground: boolean): void {
   }
 
   os.signal(os.SIGPIPE, undefined);
-  os.signal(os.SIGTERM, () => shutdown(d, 'SIGTERM'));
-  os.signal(os.SIGINT, () => shutdown(d, 'SIGINT'));
+  os.signal(os.SIGTERM, safely(() => shutdown(d, 'SIGTERM')));
+  os.signal(os.SIGINT, safely(() => shutdown(d, 'SIGINT')));
   logger.verbose(`Device started (pid ${os.getpid()}, UDP port ${port}, MTU ${mtu})`);
 
   // Housekeeping: follow MTU changes (wg-quick sets it after start-up), stop
   // when the interface or the UAPI socket is removed, as wireguard-go does.
-  const housekeeping = () => {
+  const housekeeping = safely(() => {
     if (native.ifIndex(ifname) < 0) shutdown(d, 'interface removed');
     if (!uapi.socketExists()) shutdown(d, 'UAPI socket removed');
     const m = native.getMtu(ifname);
@@ -137,7 +140,7 @@ function runInterface(ifname: string, foreground: boolean): void {
       udp.resize(m);
     }
     os.setTimeout(housekeeping, 1000);
-  };
+  });
   os.setTimeout(housekeeping, 1000);
 }
 

@@ -7,8 +7,9 @@ import { asciiBytes } from '../crypto/encoding.js';
 import type { ConfigTarget } from '../control/config.js';
 import { UapiSession } from '../control/uapi.js';
 import type { Logger } from './platform.js';
+import { safely } from './quickjs.js';
 
-const EAGAIN = 11;
+const { EAGAIN } = native.errno;
 const READ_CHUNK = 16384;
 
 export const UAPI_SOCKET_DIR = '/var/run/wireguard';
@@ -25,7 +26,7 @@ class Connection {
   constructor(private readonly fd: number, target: ConfigTarget, logger: Logger,
     private readonly buf: Uint8Array, private readonly onClose: (c: Connection) => void) {
     this.session = new UapiSession(target, (m) => logger.verbose(`UAPI: ${m}`));
-    os.setReadHandler(fd, () => this.readable());
+    os.setReadHandler(fd, safely(() => this.readable()));
   }
 
   private readable(): void {
@@ -62,7 +63,7 @@ class Connection {
     while (this.pending && !this.closed) {
       const n = native.sockWrite(this.fd, this.pending, 0, this.pending.length);
       if (n === -EAGAIN) {
-        os.setWriteHandler(this.fd, () => this.flush());
+        os.setWriteHandler(this.fd, safely(() => this.flush()));
         return;
       }
       if (n < 0) { this.close(); return; }
@@ -89,7 +90,7 @@ export class UapiServer {
   private constructor(readonly path: string, private readonly fd: number, private readonly target: ConfigTarget,
     private readonly logger: Logger) {
     this.uid = ownUid();
-    os.setReadHandler(fd, () => this.accept());
+    os.setReadHandler(fd, safely(() => this.accept()));
   }
 
   /** Creates the socket (mode 0600). Returns the server or -errno. */

@@ -11,15 +11,37 @@ import { Device } from '../device/device.js';
 import { formatIp, parseIp } from '../routing/ip.js';
 import type { Clock, Endpoint, Logger, LogLevel, RandomSource } from './platform.js';
 
-export const EAGAIN = 11;
-export const EINTR = 4;
-export const EBADFD = 77;
-export const EINVAL = 22;
+// errno values differ between architectures (EBADFD is 77 on x86, 81 on MIPS).
+const { EAGAIN, EINTR, EBADFD, EINVAL, EAFNOSUPPORT } = native.errno;
+
+let errorLogger: Logger | null = null;
+
+/**
+ * Wraps an event-loop callback. QuickJS only prints an exception thrown in a
+ * read handler or timer and carries on; this logs it through our logger, so a
+ * bug shows in the log with its stack instead of vanishing, and the daemon
+ * keeps serving.
+ */
+export function safely<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+  return (...args: A) => {
+    try {
+      fn(...args);
+    } catch (e) {
+      const message = `Internal error: ${e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e)}`;
+      if (errorLogger) errorLogger.error(message);
+      else std.err.puts(`${message}\n`);
+    }
+  };
+}
+
+export function setErrorLogger(logger: Logger): void {
+  errorLogger = logger;
+}
 
 export const quickjsClock: Clock = {
   now: () => os.now(),
   wallMs: () => native.wallMs(),
-  setTimer: (fn, delayMs) => os.setTimeout(fn, delayMs),
+  setTimer: (fn, delayMs) => os.setTimeout(safely(fn), delayMs),
   clearTimer: (handle) => os.clearTimeout(handle),
 };
 
@@ -107,6 +129,10 @@ export class EndpointCache {
   }
 }
 
+function hasLocalSource(meta: Int32Array): boolean {
+  return (meta[M_IFINDEX]! | meta[M_LOCAL]! | meta[M_LOCAL + 1]! | meta[M_LOCAL + 2]! | meta[M_LOCAL + 3]!) !== 0;
+}
+
 // ---- UDP ----
 
 const BATCH = 32;
@@ -141,8 +167,7 @@ export class UdpBinding {
     const bound = native.localPort(fd4);
     let fd6 = native.udpBind(6, bound, fwmark);
     if (fd6 < 0) {
-      const afNoSupport = fd6 === -97;
-      if (!afNoSupport) {
+      if (fd6 !== -EAFNOSUPPORT) {
         os.close(fd4);
         return fd6;
       }
@@ -153,8 +178,8 @@ export class UdpBinding {
     this.fd4 = fd4;
     this.fd6 = fd6;
     this.port = bound;
-    os.setReadHandler(fd4, () => this.drain(fd4));
-    if (fd6 >= 0) os.setReadHandler(fd6, () => this.drain(fd6));
+    os.setReadHandler(fd4, safely(() => this.drain(fd4)));
+    if (fd6 >= 0) os.setReadHandler(fd6, safely(() => this.drain(fd6)));
     return bound;
   }
 
@@ -195,7 +220,7 @@ export class UdpBinding {
     const fd = meta[M_FAMILY] === 4 ? this.fd4 : this.fd6;
     if (fd < 0) return;
     let rc = native.udpSend(fd, buf, off, len, meta, 0);
-    if (rc === -EINVAL && (meta[M_IFINDEX] !== 0 || meta[M_LOCAL] !== 0 || meta[M_LOCAL + 3] !== 0)) {
+    if (rc === -EINVAL && hasLocalSource(meta)) {
       // The remembered source address is no longer ours (the address changed): forget it and let routing choose.
       meta[M_IFINDEX] = 0;
       meta.fill(0, M_LOCAL, META);
@@ -217,7 +242,7 @@ export class Tun {
     private readonly onPacket: (buf: Uint8Array, off: number, len: number) => void,
     /** The device went away under us (deleted interface: reads fail with EBADFD forever). */
     private readonly onGone: (reason: string) => void) {
-    os.setReadHandler(fd, () => this.drain());
+    os.setReadHandler(fd, safely(() => this.drain()));
   }
 
   private drain(): void {
