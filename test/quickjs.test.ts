@@ -1,7 +1,7 @@
 // Runs the pure protocol test files on QuickJS, the runtime wgts ships on.
 // Each file is bundled with esbuild exactly as the product is (ES2020), with
-// `tap` replaced by test/quickjs/tap-shim.ts, and executed by a qjs built
-// from the same Debian QuickJS source as the router executable.
+// `tap` replaced by test/quickjs/tap-shim.ts, and executed by `wgts-js`: the
+// same QuickJS build and native module as the `wgts` executable.
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -10,16 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const qjs = process.env.WGTS_QJS ?? join(root, '.cache/qjs-host/qjs');
+const runner = process.env.WGTS_JS ?? join(root, 'dist/x86_64/wgts-js');
 const outDir = join(root, '.cache/qjs-tests');
 
 /** A test file is pure when neither it nor the helpers it imports use Node modules. */
 function isPure(file: string, seen = new Set<string>()): boolean {
   if (seen.has(file)) return true;
   seen.add(file);
-  const src = readFileSync(file, 'utf8');
+  const src = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   if (/from ['"](node:[^'"]+|fs|path|child_process|os|crypto)['"]/.test(src)) return false;
-  if (/\b(TextEncoder|TextDecoder|Buffer|process)\b/.test(src)) return false;
+  if (/\b(TextEncoder|TextDecoder|Buffer)\b|\bprocess\./.test(src)) return false;
   for (const m of src.matchAll(/from ['"](\.[^'"]+)['"]/g)) {
     const target = resolve(dirname(file), m[1]!.replace(/\.js$/, '.ts'));
     if (target.startsWith(join(root, 'test')) && !isPure(target, seen)) return false;
@@ -33,7 +33,7 @@ const files = readdirSync(join(root, 'test'))
   .filter((f) => isPure(f));
 
 t.before(() => {
-  execFileSync(join(root, 'build/build-qjs-host.sh'), { stdio: 'inherit' });
+  if (!process.env.WGTS_JS) execFileSync('node', [join(root, 'build/build.mjs'), '--runner-only'], { stdio: 'inherit' });
   mkdirSync(outDir, { recursive: true });
 });
 
@@ -50,7 +50,7 @@ for (const file of files) {
       outfile, alias: { tap: join(root, 'test/quickjs/tap-shim.ts') }, logLevel: 'error',
       mainFields: ['module', 'main'],
     });
-    const run = spawnSync(qjs, ['-m', outfile], { encoding: 'utf8', timeout: 600_000, maxBuffer: 64 << 20 });
+    const run = spawnSync(runner, [outfile], { encoding: 'utf8', timeout: 600_000, maxBuffer: 64 << 20 });
     const out = `${run.stdout}${run.stderr}`;
     const summary = /# \{ total: (\d+), pass: (\d+) \}/.exec(out);
     const failed = out.split('\n').filter((l) => /^\s*not ok/.test(l) || /^\s+# /.test(l)).slice(0, 20).join('\n');

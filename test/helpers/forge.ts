@@ -3,10 +3,11 @@
 // recompute mac1 so the forgery gets past the cheap check to the Noise layer.
 import type { Endpoint } from '../../src/platform/platform.js';
 import { hash, MAC_LEN, mac } from '../../src/crypto/blake2s.js';
+import { asciiBytes } from '../../src/crypto/encoding.js';
 import { writeU32 } from '../../src/protocol/messages.js';
 import type { Datagram, Node, VirtualNetwork } from './virtual.js';
 
-const LABEL_MAC1 = new TextEncoder().encode('mac1----');
+const LABEL_MAC1 = asciiBytes('mac1----');
 
 export function flipBit(msg: Uint8Array, bit: number): Uint8Array {
   const out = msg.slice();
