@@ -1,4 +1,5 @@
-// Network namespaces, veth links and real wireguard-go peers for interop tests.
+// Network namespaces, veth links, real wireguard-go peers and wgts daemons
+// for interop and end-to-end tests.
 //
 // Everything made here carries this process's pid in its name and is
 // registered, so destroy()/stop() and an exit hook remove exactly what this
@@ -12,6 +13,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { publicKeyOf } from './keys.js';
+import { wgtsBinary } from './wgts-binary.js';
 
 export const WG_SOCKET_DIR = '/var/run/wireguard';
 const LEASE_DIR = '/run/wgts-test';
@@ -112,6 +114,7 @@ export function requireInterop(t: Plannable): boolean {
 const owned = {
   namespaces: new Set<string>(),
   leases: new Set<string>(),
+  /** wireguard-go and wgts processes (children, or adopted daemons), by pid */
   wireguardGo: new Map<number, { ns: string; socket: string }>(),
 };
 let counter = 0;
@@ -228,6 +231,7 @@ function namespaceName(purpose: string): string {
   if (!/^[a-z0-9]+$/.test(purpose)) throw new Error(`purpose must be [a-z0-9]+: ${purpose}`);
   let name = `${NS_PREFIX}${purpose}-${process.pid}`;
   for (let k = 1; owned.namespaces.has(name); k++) name = `${NS_PREFIX}${purpose}-${process.pid}-${k}`;
+  owned.namespaces.add(name); // reserved now: rigs of one process may be built concurrently
   return name;
 }
 
@@ -384,6 +388,97 @@ export async function createNetnsPair(opts: NetnsLinkOptions): Promise<NetnsPair
   return pair;
 }
 
+// ---- one hub namespace <-> several spoke namespaces ----
+
+export interface NetnsSpoke {
+  ns: string;
+  /** the veth end in the hub, and its addresses */
+  hubIf: string;
+  hubV4: string;
+  hubV6: string;
+  /** the veth end in this spoke, and its addresses */
+  ifname: string;
+  v4: string;
+  v6: string;
+  /** inner (tunnel) addresses for this spoke */
+  tunnelV4: string;
+  tunnelV6: string;
+  exec(argv: string[], opts?: RunOptions): Promise<ExecResult>;
+}
+
+export interface NetnsStar {
+  hub: string;
+  /** inner (tunnel) addresses for the hub; prefixes are /24 and /64 */
+  tunnelV4: string;
+  tunnelV6: string;
+  spokes: NetnsSpoke[];
+  hubExec(argv: string[], opts?: RunOptions): Promise<ExecResult>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * A hub namespace joined to `spokes` namespaces, each by its own veth pair
+ * on its own leased subnet (hub .1, spoke .2). The tunnel addresses come
+ * from the first lease: hub 10.232.<n>.1, spoke k 10.232.<n>.<k+2>.
+ */
+export async function createNetnsStar(opts: NetnsLinkOptions & { spokes: number }): Promise<NetnsStar> {
+  installExitHook();
+  sweepStale();
+  const hub = namespaceName(`${opts.purpose}h`);
+  const leases: string[] = [];
+  const namespaces = [hub];
+  const spokes: NetnsSpoke[] = [];
+  let first = 0;
+  const star: NetnsStar = {
+    hub,
+    tunnelV4: '',
+    tunnelV6: '',
+    spokes,
+    hubExec: (argv, o) => nsExec(hub, argv, o),
+    destroy: async () => {
+      for (const ns of namespaces) await deleteNamespace(ns);
+      for (const l of leases) releaseSubnet(l);
+    },
+  };
+  try {
+    await createNamespace(hub);
+    for (let k = 0; k < opts.spokes; k++) {
+      const { index, lease } = leaseSubnet();
+      leases.push(lease);
+      if (k === 0) first = index;
+      const ns = namespaceName(`${opts.purpose}${k}`);
+      namespaces.push(ns);
+      await createNamespace(ns);
+      const hubIf = uniqueIfname('h');
+      const ifname = hubIf.slice(0, -1) + 's';
+      const t = tunnelAddresses(first);
+      const spoke: NetnsSpoke = {
+        ns,
+        hubIf,
+        hubV4: `10.231.${index}.1`,
+        hubV6: `fd77:7774:0:${index}::1`,
+        ifname,
+        v4: `10.231.${index}.2`,
+        v6: `fd77:7774:0:${index}::2`,
+        tunnelV4: `${t.v4[0].replace(/\.1$/, '')}.${k + 2}`,
+        tunnelV6: `${t.v6[0].replace(/::1$/, '')}::${k + 2}`,
+        exec: (argv, o) => nsExec(ns, argv, o),
+      };
+      spokes.push(spoke);
+      await run(['ip', '-n', hub, 'link', 'add', hubIf, 'type', 'veth', 'peer', 'name', ifname, 'netns', ns]);
+      await addAddresses(hub, hubIf, `${spoke.hubV4}/24`, `${spoke.hubV6}/64`);
+      await addAddresses(ns, ifname, `${spoke.v4}/24`, `${spoke.v6}/64`);
+    }
+    const t = tunnelAddresses(first);
+    star.tunnelV4 = t.v4[0];
+    star.tunnelV6 = t.v6[0];
+  } catch (e) {
+    await star.destroy();
+    throw e;
+  }
+  return star;
+}
+
 // ---- wireguard-go ----
 
 export interface WgPeerConfig {
@@ -491,10 +586,57 @@ async function killAndWait(pid: number, socket: string): Promise<void> {
       child.kill('SIGKILL');
       if (!(await waitExit(child, 3_000))) throw new Error(`wireguard-go pid ${pid} survived SIGKILL`);
     }
+  } else if (!child && !processGone(pid)) {
+    // An adopted daemon (not our child): signal by pid and watch /proc.
+    process.kill(pid, 'SIGTERM');
+    if (!(await waitGone(pid, 3_000))) {
+      process.kill(pid, 'SIGKILL');
+      if (!(await waitGone(pid, 3_000))) throw new Error(`daemon pid ${pid} survived SIGKILL`);
+    }
   }
-  rmQuiet(socket);
+  if (socket) rmQuiet(socket);
   children.delete(pid);
   owned.wireguardGo.delete(pid);
+}
+
+/**
+ * Whether process `pid` has ended. A daemon is re-parented to pid 1, which
+ * may never reap it, so a zombie counts as ended.
+ */
+export function processGone(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return true;
+  }
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X';
+}
+
+/** Polls until `pid` has ended or `ms` have passed; true when it ended. */
+export async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!processGone(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+/**
+ * Registers a daemon this process started indirectly (e.g. a daemonizing
+ * `wgts IFNAME`), so that deleting its namespace or exiting stops it.
+ */
+export function adoptDaemon(pid: number, ns: string, ifname: string): void {
+  installExitHook();
+  owned.wireguardGo.set(pid, { ns, socket: join(WG_SOCKET_DIR, `${ifname}.sock`) });
+}
+
+/** Stops an adopted daemon (SIGTERM, then SIGKILL) unless it has ended already; forgets it. */
+export function stopAdopted(pid: number): Promise<void> {
+  const w = owned.wireguardGo.get(pid);
+  return killAndWait(pid, w?.socket ?? '');
 }
 
 function wgConfText(o: WireguardGoOptions): string {
@@ -515,16 +657,37 @@ function wgConfText(o: WireguardGoOptions): string {
  * setconf`, puts the addresses on the interface and brings it up.
  * `ifname` must be unique machine-wide (UAPI sockets share one directory): use uniqueIfname().
  */
-export async function startWireguardGo(ns: string, ifname: string, opts: WireguardGoOptions): Promise<WireguardGo> {
+export function startWireguardGo(ns: string, ifname: string, opts: WireguardGoOptions): Promise<WireguardGo> {
+  return startDaemon('wireguard-go', ['wireguard-go', '-f', ifname], { LOG_LEVEL: 'verbose' }, ns, ifname, opts);
+}
+
+export interface WgtsOptions extends WireguardGoOptions {
+  /** LOG_LEVEL for wgts (default verbose, so output() has something to show) */
+  logLevel?: 'verbose' | 'error' | 'silent';
+}
+
+/**
+ * Starts the wgts executable (`wgts -f <ifname>`, path from wgtsBinary())
+ * inside `ns` and sets it up exactly like startWireguardGo: same options,
+ * same handle, so tests can swap one implementation for the other.
+ */
+export async function startWgts(ns: string, ifname: string, opts: WgtsOptions): Promise<WireguardGo> {
+  const binary = await wgtsBinary();
+  return startDaemon('wgts', [binary, '-f', ifname], { LOG_LEVEL: opts.logLevel ?? 'verbose' }, ns, ifname, opts);
+}
+
+/** A userspace WireGuard daemon in the foreground, with its output collected. */
+async function startDaemon(label: string, argv: string[], env: Record<string, string>, ns: string, ifname: string,
+  opts: WireguardGoOptions): Promise<WireguardGo> {
   installExitHook();
   if (ifname.length > 15) throw new Error(`interface name too long: ${ifname}`);
   const socket = join(WG_SOCKET_DIR, `${ifname}.sock`);
   rmQuiet(socket); // a stale socket of this exact name would fool the readiness wait
 
   let out = '';
-  // `ip netns exec` execs in place, so the child's pid is wireguard-go's.
-  const child = spawn('ip', ['netns', 'exec', ns, 'wireguard-go', '-f', ifname], {
-    env: { ...process.env, LOG_LEVEL: 'verbose' },
+  // `ip netns exec` execs in place, so the child's pid is the daemon's.
+  const child = spawn('ip', ['netns', 'exec', ns, ...argv], {
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const collect = (chunk: Buffer) => {
@@ -534,14 +697,14 @@ export async function startWireguardGo(ns: string, ifname: string, opts: Wiregua
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  if (child.pid === undefined) throw new Error(`could not start wireguard-go: ${(await spawnError).message}`);
+  if (child.pid === undefined) throw new Error(`could not start ${label}: ${(await spawnError).message}`);
   const pid = child.pid;
   children.set(pid, child);
   owned.wireguardGo.set(pid, { ns, socket });
 
   const fail = async (why: string): Promise<never> => {
     await killAndWait(pid, socket);
-    throw new Error(`wireguard-go ${ifname} in ${ns}: ${why}\n--- its output ---\n${out}`);
+    throw new Error(`${label} ${ifname} in ${ns}: ${why}\n--- its output ---\n${out}`);
   };
 
   // Polling is fine here: this is process start-up, not a protocol timer.
