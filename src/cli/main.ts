@@ -91,8 +91,9 @@ function runInterface(ifname: string, foreground: boolean): void {
   udpRef = udp;
   udp.resize(mtu);
   let daemon: Daemon | null = null;
-  tun = new Tun(ifname, tunFd, logger, (buf, off, len) => { device.sendPacket(buf, off, len); },
+  tun = new Tun(ifname, tunFd, logger, (buf, off, len) => { device.sendPacket(buf, off, len); }, udp,
     (reason) => { if (daemon) shutdown(daemon, reason); });
+  tun.resize(mtu);
   const port = udp.bind(0, 0);
   if (port < 0) {
     tun.close();
@@ -119,8 +120,15 @@ function runInterface(ifname: string, foreground: boolean): void {
     if (pid < 0) shutdown(d, `fork failed: ${native.strerror(-pid)}`, 1);
     if (pid > 0) std.exit(0);
     native.setsid();
+    // Like wireguard-go: the daemon keeps the caller's stdout/stderr only when LOG_LEVEL asks for a log,
+    // otherwise `$(wgts wg0)` or a pipe would wait for the daemon to exit.
+    const keepOutput = std.getenv('LOG_LEVEL') !== undefined && logLevelFromEnv(std.getenv('LOG_LEVEL')) !== 'silent';
     const devnull = os.open('/dev/null', os.O_RDWR);
-    if (devnull >= 0) { os.dup2(devnull, 0); os.close(devnull); }
+    if (devnull >= 0) {
+      os.dup2(devnull, 0);
+      if (!keepOutput) { os.dup2(devnull, 1); os.dup2(devnull, 2); }
+      os.close(devnull);
+    }
   }
 
   os.signal(os.SIGPIPE, undefined);
@@ -138,6 +146,7 @@ function runInterface(ifname: string, foreground: boolean): void {
       logger.verbose(`MTU changed to ${m}`);
       device.mtu = m;
       udp.resize(m);
+      tun.resize(m);
     }
     os.setTimeout(housekeeping, 1000);
   });
@@ -155,6 +164,7 @@ export function main(args: string[]): void {
     if (a === '-f' || a === '--foreground') foreground = true;
     else if (a === '-h' || a === '--help') { print(USAGE.trimEnd()); return; }
     else if (a === '-v' || a === '--version') { print(`wgts v${VERSION}`); return; }
+    else if (a.startsWith('-') && a.length > 1) fail(`unknown option: ${a}\n\n${USAGE}`);
     else rest.push(a);
   }
   if (rest.length !== 1) fail(`expected exactly one interface name or command\n\n${USAGE}`);

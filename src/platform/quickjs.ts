@@ -22,10 +22,10 @@ let errorLogger: Logger | null = null;
  * bug shows in the log with its stack instead of vanishing, and the daemon
  * keeps serving.
  */
-export function safely<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
-  return (...args: A) => {
+export function safely(fn: () => void): () => void {
+  return () => {
     try {
-      fn(...args);
+      fn();
     } catch (e) {
       const message = `Internal error: ${e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e)}`;
       if (errorLogger) errorLogger.error(message);
@@ -136,17 +136,31 @@ function hasLocalSource(meta: Int32Array): boolean {
 // ---- UDP ----
 
 const BATCH = 32;
+const META_AT = Int32Array.from({ length: BATCH }, (_, i) => i * META);
+
+/** Datagrams waiting for one sendmmsg on one socket (offsets into the batch buffer). */
+class SendQueue {
+  readonly offs = new Int32Array(BATCH);
+  readonly lens = new Int32Array(BATCH);
+  readonly meta = new Int32Array(BATCH * META);
+  readonly endpoints: (Endpoint | null)[] = new Array(BATCH).fill(null);
+  count = 0;
+}
 
 /** The UDP sockets of one device: an IPv4 one and, where the kernel has IPv6, an IPv6 one on the same port. */
 export class UdpBinding {
   fd4 = -1;
   fd6 = -1;
   port = 0;
+  fwmark = 0;
   private readonly endpointMeta = new WeakMap<Endpoint, Int32Array>();
   private readonly cache = new EndpointCache();
   private ring = new Uint8Array(0);
   private slotSize = 0;
   private readonly recvMeta = new Int32Array(BATCH * META);
+  private batchBuf: Uint8Array | null = null;
+  private readonly queue4 = new SendQueue();
+  private readonly queue6 = new SendQueue();
 
   constructor(private readonly logger: Logger, private readonly onDatagram: (buf: Uint8Array, off: number, len: number, from: Endpoint) => void) {
     this.resize(1420);
@@ -162,6 +176,8 @@ export class UdpBinding {
 
   /** Binds both sockets; on failure nothing changes and -errno is returned. */
   bind(port: number, fwmark: number): number {
+    // Same port, new mark (wg-quick's `wg set fwmark`): a second bind would find the port taken by ourselves.
+    if (port === this.port && this.fd4 >= 0) return this.setMark(fwmark);
     const fd4 = native.udpBind(4, port, fwmark);
     if (fd4 < 0) return fd4;
     const bound = native.localPort(fd4);
@@ -178,9 +194,23 @@ export class UdpBinding {
     this.fd4 = fd4;
     this.fd6 = fd6;
     this.port = bound;
+    this.fwmark = fwmark;
     os.setReadHandler(fd4, safely(() => this.drain(fd4)));
     if (fd6 >= 0) os.setReadHandler(fd6, safely(() => this.drain(fd6)));
     return bound;
+  }
+
+  /** Marks both bound sockets; on failure the old mark stays on both and -errno is returned. */
+  private setMark(fwmark: number): number {
+    const rc4 = native.setFwmark(this.fd4, fwmark);
+    if (rc4 < 0) return rc4;
+    const rc6 = this.fd6 >= 0 ? native.setFwmark(this.fd6, fwmark) : 0;
+    if (rc6 < 0) {
+      native.setFwmark(this.fd4, this.fwmark);
+      return rc6;
+    }
+    this.fwmark = fwmark;
+    return this.port;
   }
 
   close(): void {
@@ -209,16 +239,66 @@ export class UdpBinding {
     }
   }
 
-  send(buf: Uint8Array, off: number, len: number, to: Endpoint): void {
-    let meta = to.local instanceof Int32Array ? to.local : this.endpointMeta.get(to);
+  /**
+   * While the TUN side encrypts a batch in `buf`, datagrams in `buf` are
+   * queued and leave with one sendmmsg per socket at `flushBatch`.
+   */
+  beginBatch(buf: Uint8Array): void {
+    this.batchBuf = buf;
+  }
+
+  flushBatch(): void {
+    const buf = this.batchBuf;
+    this.batchBuf = null;
+    if (!buf) return;
+    this.flushQueue(this.fd4, this.queue4, buf);
+    this.flushQueue(this.fd6, this.queue6, buf);
+  }
+
+  private flushQueue(fd: number, q: SendQueue, buf: Uint8Array): void {
+    const n = q.count;
+    if (n === 0) return;
+    q.count = 0;
+    const sent = n === 1 ? 0 : native.udpSendBatch(fd, buf, q.offs, q.lens, q.meta, META_AT, n);
+    // Whatever the batch did not take (or a lone datagram) goes one by one, with the usual error handling.
+    for (let i = sent > 0 ? sent : 0; i < n; i++) {
+      const to = q.endpoints[i]!;
+      this.sendNow(fd, buf, q.offs[i]!, q.lens[i]!, this.metaFor(to)!, to);
+    }
+    q.endpoints.fill(null, 0, n);
+  }
+
+  private metaFor(to: Endpoint): Int32Array | null {
+    if (to.local instanceof Int32Array) return to.local;
+    let meta = this.endpointMeta.get(to);
     if (!meta) {
       const addr = parseIp(to.address);
-      if (!addr) return;
+      if (!addr) return null;
       meta = metaOf(addr, to.port);
       this.endpointMeta.set(to, meta);
     }
-    const fd = meta[M_FAMILY] === 4 ? this.fd4 : this.fd6;
+    return meta;
+  }
+
+  send(buf: Uint8Array, off: number, len: number, to: Endpoint): void {
+    const meta = this.metaFor(to);
+    if (!meta) return;
+    const v4 = meta[M_FAMILY] === 4;
+    const fd = v4 ? this.fd4 : this.fd6;
     if (fd < 0) return;
+    const q = v4 ? this.queue4 : this.queue6;
+    if (buf === this.batchBuf && q.count < BATCH) {
+      const i = q.count++;
+      q.offs[i] = off;
+      q.lens[i] = len;
+      q.meta.set(meta, i * META);
+      q.endpoints[i] = to;
+      return;
+    }
+    this.sendNow(fd, buf, off, len, meta, to);
+  }
+
+  private sendNow(fd: number, buf: Uint8Array, off: number, len: number, meta: Int32Array, to: Endpoint): void {
     let rc = native.udpSend(fd, buf, off, len, meta, 0);
     if (rc === -EINVAL && hasLocalSource(meta)) {
       // The remembered source address is no longer ours (the address changed): forget it and let routing choose.
@@ -232,33 +312,65 @@ export class UdpBinding {
 
 // ---- TUN ----
 
-export const TUN_HEADROOM = 16;
+const DEFAULT_TUN_MTU = 1420;
 
-/** A TUN device feeding the device: packets are read behind 16 bytes of headroom so they encrypt in place. */
+export const TUN_HEADROOM = 16;
+/** Room after a packet for padding (≤ 15) and the tag (16). */
+const TUN_TAILROOM = 32;
+
+export interface SendBatching {
+  beginBatch(buf: Uint8Array): void;
+  flushBatch(): void;
+}
+
+/**
+ * A TUN device feeding the device. Packets are read into a ring of slots
+ * with headroom and tailroom, so each is encrypted in place, and the whole
+ * batch leaves with one sendmmsg.
+ */
 export class Tun {
-  private readonly buf = new Uint8Array(TUN_HEADROOM + 65535 + 64);
+  private ring = new Uint8Array(0);
+  private slotSize = 0;
 
   constructor(readonly name: string, readonly fd: number, private readonly logger: Logger,
     private readonly onPacket: (buf: Uint8Array, off: number, len: number) => void,
+    private readonly batching: SendBatching,
     /** The device went away under us (deleted interface: reads fail with EBADFD forever). */
     private readonly onGone: (reason: string) => void) {
+    this.resize(DEFAULT_TUN_MTU);
     os.setReadHandler(fd, safely(() => this.drain()));
   }
 
+  /** Sizes the slots for the interface MTU (at least 1500, so a raised MTU is not cut before we notice). */
+  resize(mtu: number): void {
+    const slot = (TUN_HEADROOM + Math.max(mtu, 1500) + TUN_TAILROOM + 15) & ~15;
+    if (slot === this.slotSize) return;
+    this.slotSize = slot;
+    this.ring = new Uint8Array(slot * BATCH);
+  }
+
   private drain(): void {
-    for (let i = 0; i < BATCH; i++) {
-      const n = native.tunRead(this.fd, this.buf, TUN_HEADROOM, this.buf.length - TUN_HEADROOM);
-      if (n <= 0) {
-        if (n === -EAGAIN || n === -EINTR) return;
-        const reason = n === 0 ? 'end of file' : native.strerror(-n);
-        // EBADFD is what a deleted interface looks like: a normal way to stop, not an error.
-        if (n === -EBADFD) this.logger.verbose('TUN device removed');
-        else this.logger.error(`Failed to read packet from TUN device: ${reason}`);
-        os.setReadHandler(this.fd, null);
-        this.onGone(`TUN device unusable (${reason})`);
-        return;
+    const ring = this.ring;
+    const max = this.slotSize - TUN_HEADROOM - TUN_TAILROOM;
+    this.batching.beginBatch(ring);
+    try {
+      for (let i = 0; i < BATCH; i++) {
+        const off = i * this.slotSize + TUN_HEADROOM;
+        const n = native.tunRead(this.fd, ring, off, max);
+        if (n <= 0) {
+          if (n === -EAGAIN || n === -EINTR) return;
+          const reason = n === 0 ? 'end of file' : native.strerror(-n);
+          // EBADFD is what a deleted interface looks like: a normal way to stop, not an error.
+          if (n === -EBADFD) this.logger.verbose('TUN device removed');
+          else this.logger.error(`Failed to read packet from TUN device: ${reason}`);
+          os.setReadHandler(this.fd, null);
+          this.onGone(`TUN device unusable (${reason})`);
+          return;
+        }
+        this.onPacket(ring, off, n);
       }
-      this.onPacket(this.buf, TUN_HEADROOM, n);
+    } finally {
+      this.batching.flushBatch();
     }
   }
 
