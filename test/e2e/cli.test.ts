@@ -258,6 +258,27 @@ if (requireInterop(t)) {
     t.equal((await a.exec(['wg', 'set', ifname, 'listen-port', '41003'], { allowFail: true })).code, 0, 'a free port is taken');
   });
 
+  t.test('fwmark: set, kept across a port change, cleared; on the sockets themselves', async (t) => {
+    const { a } = await namespaceFor(t, 'mark');
+    const ifname = uniqueIfname('k');
+    await startDaemon(t, a.ns, ifname);
+    const marks = async (port: number) => {
+      const ss = (await a.exec(['ss', '-H', '-u', '-a', '-n', '-e', `sport = :${port}`])).stdout;
+      return ss.split('\n').filter((l) => l.trim()).map((l) => /fwmark:(0x[0-9a-f]+)/.exec(l)?.[1] ?? 'none');
+    };
+    await a.exec(['wg', 'set', ifname, 'listen-port', '42000']);
+    // wg-quick does exactly this on a running interface: same port, new mark.
+    const set = await a.exec(['wg', 'set', ifname, 'fwmark', '0x1234'], { allowFail: true });
+    t.equal(set.code, 0, 'wg set fwmark succeeds on a bound device', { stderr: set.stderr });
+    t.equal((await a.exec(['wg', 'show', ifname, 'fwmark'])).stdout.trim(), '0x1234', 'wg show reports it');
+    t.same(await marks(42000), ['0x1234', '0x1234'], 'both UDP sockets carry the mark');
+    await a.exec(['wg', 'set', ifname, 'listen-port', '42001']);
+    t.same(await marks(42001), ['0x1234', '0x1234'], 'the new sockets after a port change carry it too');
+    await a.exec(['wg', 'set', ifname, 'fwmark', 'off']);
+    t.equal((await a.exec(['wg', 'show', ifname, 'fwmark'])).stdout.trim(), 'off', 'fwmark off');
+    t.same(await marks(42001), ['none', 'none'], 'and the sockets lost the mark');
+  });
+
   t.test('the UAPI socket is mode 0600 and refuses non-root clients', async (t) => {
     const { a } = await namespaceFor(t, 'perm');
     const ifname = uniqueIfname('m');
