@@ -53,6 +53,8 @@ export interface PingOptions {
   waitS?: number;
   /** seconds between requests (-i) */
   intervalS?: number;
+  /** requests sent at once before waiting for replies (-l) */
+  preload?: number;
 }
 
 export interface PingResult {
@@ -68,6 +70,7 @@ export async function ping(from: Execer, to: string, o: PingOptions = {}): Promi
     '-W', String(o.waitS ?? 2)];
   if (o.size !== undefined) argv.push('-s', String(o.size));
   if (o.dontFragment) argv.push('-M', 'do');
+  if (o.preload !== undefined) argv.push('-l', String(o.preload));
   argv.push(to);
   const limit = (count * (o.intervalS ?? 0.2) + (o.waitS ?? 2) + 5) * 1000;
   const r = await from.exec(argv, { allowFail: true, timeoutMs: limit });
