@@ -10,9 +10,9 @@
 // Default: x86_64 (the host) and entry src/cli/main.ts. --runner-only builds
 // only wgts-js (no bundle), which is all the native tests need.
 // Cross builds use Debian's cross gcc + glibc, linked statically, so they run
-// under qemu-user. Debian's mips/mipsel toolchains are hard-float: the
-// binaries need an FPU (qemu's default 24Kf) or the kernel's FPU emulator; a
-// 24Kc without either (OpenWrt's mips_24kc is soft-float) gets SIGILL.
+// under qemu-user. mips/mipsel instead link a soft-float musl
+// (build/musl-softfloat.sh): Debian's toolchains for them are hard-float, and
+// OpenWrt's mips_24kc/mipsel_24kc CPUs have no FPU (SIGILL on a 24Kc).
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -41,6 +41,9 @@ const ARCHES = {
 const MODULE_SOURCES = ['module.c', 'tun.c', 'udp.c', 'unixsock.c', 'process.c', 'runtime.c',
   'chacha20poly1305.c', 'aead_js.c'];
 const CFLAGS = ['-std=gnu99', '-O2', '-Wall', '-Wextra'];
+
+/** Arches linked against build/musl-softfloat.sh's soft-float musl. */
+const SOFT_FLOAT = new Set(['mips', 'mipsel']);
 
 // Tests build while other builds may run: every output is written under a
 // private name and renamed into place, so nobody links a half-written file.
@@ -114,17 +117,34 @@ async function compileBundle(bundleFile) {
   return out;
 }
 
+/** The compiler command (gcc plus flags) and the libraries to link last, for one arch. */
+async function toolchain(arch) {
+  const [prefix, libs] = ARCHES[arch];
+  const gcc = `${prefix}gcc`;
+  if (!SOFT_FLOAT.has(arch)) return { cc: [gcc], libs, cacheTag: '' };
+  await sh(join(root, 'build/musl-softfloat.sh'), [arch]);
+  const sf = join(root, `.cache/musl-sf-${arch}`);
+  return {
+    cc: [gcc, '-specs', join(sf, 'lib/musl-gcc.specs'), '-msoft-float', '-march=mips32r2', '-idirafter', join(sf, 'kernel-include')],
+    // musl's own objects call the soft-float routines too, hence one group;
+    // libsoftfp.a must come before libgcc.a, whose versions use the FPU.
+    libs: ['-Wl,--start-group', '-lc', join(sf, 'lib/libsoftfp.a'), '-lgcc', ...libs, '-Wl,--end-group'],
+    cacheTag: '-musl-sf',
+  };
+}
+
 /** 4. libquickjs.a for one arch, cached until the QuickJS source changes. */
-async function quickjsLib(arch) {
+async function quickjsLib(arch, tc) {
   const [prefix] = ARCHES[arch];
-  const dir = join(root, `.cache/qjs-${arch}`);
+  const dir = join(root, `.cache/qjs-${arch}${tc.cacheTag}`);
   const lib = join(dir, 'libquickjs.a');
   await sh(join(root, 'build/fetch-quickjs.sh'), []);
   if (existsSync(lib) && statSync(lib).mtimeMs > newestMtime(quickjsSrc)) return { dir, lib };
   const work = privateName(dir);
   rmSync(work, { recursive: true, force: true });
   cpSync(quickjsSrc, work, { recursive: true });
-  await sh('make', ['-C', work, `-j${availableParallelism()}`, `CROSS_PREFIX=${prefix}`, 'libquickjs.a']);
+  const ccOverride = tc.cc.length > 1 ? [`CC=${tc.cc.join(' ')}`] : [];
+  await sh('make', ['-C', work, `-j${availableParallelism()}`, `CROSS_PREFIX=${prefix}`, ...ccOverride, 'libquickjs.a']);
   rmSync(dir, { recursive: true, force: true });
   try {
     renameSync(work, dir);
@@ -136,7 +156,7 @@ async function quickjsLib(arch) {
 }
 
 async function compile(cc, src, obj, includeDir, flags) {
-  const { stderr } = await sh(cc, [...flags, '-isystem', includeDir, '-c', src, '-o', privateName(obj)]);
+  const { stderr } = await sh(cc[0], [...cc.slice(1), ...flags, '-isystem', includeDir, '-c', src, '-o', privateName(obj)]);
   if (stderr.trim()) console.warn(stderr.trimEnd());
   renameSync(privateName(obj), obj);
   return obj;
@@ -144,28 +164,30 @@ async function compile(cc, src, obj, includeDir, flags) {
 
 /** 5. Objects and the two static executables for one arch. */
 async function buildArch(arch, bundleC /* null: wgts-js only */) {
-  const [prefix, libs] = ARCHES[arch];
-  const cc = `${prefix}gcc`;
+  const [prefix] = ARCHES[arch];
   try {
-    await sh(cc, ['--version']);
+    await sh(`${prefix}gcc`, ['--version']);
   } catch {
-    throw new Error(`${cc} not found: apt-get install gcc-${prefix.replace(/-$/, '')}`);
+    throw new Error(`${prefix}gcc not found: apt-get install gcc-${prefix.replace(/-$/, '')}`);
   }
-  const { dir: qjsDir, lib } = await quickjsLib(arch);
-  const objDir = join(root, `.cache/build-${arch}`);
+  const tc = await toolchain(arch);
+  const cc = tc.cc;
+  const { dir: qjsDir, lib } = await quickjsLib(arch, tc);
+  const objDir = join(root, `.cache/build-${arch}${tc.cacheTag}`);
   mkdirSync(objDir, { recursive: true });
   const obj = (src, flags = CFLAGS) => compile(cc, src, join(objDir, src.replace(/^.*\//, '').replace(/\.c$/, '.o')), qjsDir, flags);
   const moduleObjs = await Promise.all(MODULE_SOURCES.map((f) => obj(join(root, 'native', f))));
   const runnerObj = await obj(join(root, 'native/runner.c'));
   const outDir = join(root, 'dist', arch);
   mkdirSync(outDir, { recursive: true });
-  const linkLibs = [lib, '-lm', '-lpthread', '-ldl', ...libs];
+  const linkLibs = [lib, '-lm', '-lpthread', '-ldl', ...tc.libs];
   const link = async (name, objects) => {
     const out = join(outDir, name);
-    const { stderr } = await sh(cc, ['-static', '-O2', '-s', '-o', privateName(out), ...objects, ...linkLibs]);
+    const { stderr } = await sh(cc[0], [...cc.slice(1), '-static', '-O2', '-s', '-o', privateName(out), ...objects, ...linkLibs]);
     renameSync(privateName(out), out);
-    // static glibc warns that dlopen (QuickJS's .so module loader, unused by wgts) needs shared libraries at run time
-    const warnings = stderr.split('\n').filter((l) => l.trim() && !/js_module_loader_so|Using 'dlopen' in statically linked/.test(l));
+    // static glibc warns that dlopen (QuickJS's .so module loader, unused by wgts) needs shared libraries at run time;
+    // soft-float links warn about libgcc's integer-only objects (64-bit division), which are flagged hard-float
+    const warnings = stderr.split('\n').filter((l) => l.trim() && !/js_module_loader_so|Using 'dlopen' in statically linked|uses -mhard-float/.test(l));
     if (warnings.length > 0) console.warn(warnings.join('\n'));
     return out;
   };
