@@ -1,0 +1,67 @@
+// qemu-user rows: every pure protocol test bundle, the crypto known answers
+// (test/crypto-kat.test.ts is one of them) and the native-vs-TypeScript AEAD
+// comparison, run by dist/<arch>/wgts-js on the emulated router CPU.
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { bundleForQuickjs, pureTestFiles, shimSummary } from '../test/helpers/qjs-bundle.mjs';
+import { CACHE, ROOT, USER_ARCHES, runProcess, userCpu } from './common.mjs';
+
+/** Pure test files too slow for a quick run under emulation (minutes each on a 24Kc). */
+export const SLOW_FILES = ['allowedips.test.ts', 'badinput.test.ts', 'session.test.ts', 'stealth.test.ts',
+  'cookie.test.ts', 'timers.test.ts', 'roaming.test.ts'];
+
+/** The test files of a run: `only` names them, else every pure file (quick: minus SLOW_FILES). */
+export function selectFiles({ quick, only }) {
+  const all = pureTestFiles();
+  if (only && only.length > 0) {
+    const wanted = new Set(only.map((f) => (f.endsWith('.test.ts') ? f : `${f}.test.ts`)));
+    const picked = all.filter((f) => wanted.has(basename(f)));
+    const unknown = [...wanted].filter((w) => !picked.some((f) => basename(f) === w));
+    if (unknown.length > 0) throw new Error(`not pure test files: ${unknown.join(', ')}`);
+    return picked;
+  }
+  return quick ? all.filter((f) => !SLOW_FILES.includes(basename(f))) : all;
+}
+
+/** Bundles the selected files and the AEAD comparison once for all arches: [{ name, path }]. */
+export async function bundleAll(files) {
+  const dir = join(CACHE, 'bundles');
+  mkdirSync(dir, { recursive: true });
+  const bundles = await Promise.all(files.map(async (f) => ({
+    name: basename(f, '.test.ts'),
+    path: await bundleForQuickjs(f, join(dir, basename(f).replace(/\.ts$/, '.mjs'))),
+  })));
+  const aead = await bundleForQuickjs(join(ROOT, 'test/quickjs/aead-compare.ts'), join(dir, 'aead-compare.mjs'));
+  return { bundles, aead };
+}
+
+/**
+ * The jobs of one arch's row, to run in a shared pool; each resolves to a
+ * check { name, ok, detail, ms }.
+ */
+export function userJobs(arch, { bundles, aead }, { aeadCases, timeoutMs }) {
+  const { qemu } = USER_ARCHES[arch];
+  const runner = join(ROOT, 'dist', arch, 'wgts-js');
+  const cpu = userCpu(arch, runner);
+  const run = (args) => runProcess(qemu, ['-cpu', cpu, runner, ...args], { timeoutMs });
+  const why = (r) => (r.timedOut ? `timed out after ${Math.round(r.ms / 1000)} s` : r.signal ? `killed by ${r.signal}` : `exit ${r.code}`);
+
+  const jobs = bundles.map((b) => async () => {
+    const r = await run([b.path]);
+    const s = shimSummary(r.out);
+    const ok = r.code === 0 && s.complete && s.total > 0 && s.total === s.pass;
+    const detail = ok ? `${s.pass}/${s.total}` : `${s.pass}/${s.total}, ${why(r)}\n${[...s.failures, ...r.out.trim().split('\n').slice(-8)].join('\n')}`;
+    return { name: b.name, ok, detail, ms: r.ms };
+  });
+  jobs.push(async () => {
+    const r = await run([aead, String(aeadCases), '20240611']);
+    const line = r.out.split('\n').find((l) => l.startsWith('{'));
+    let result = null;
+    try { result = line ? JSON.parse(line) : null; } catch { result = null; }
+    const ok = r.code === 0 && result !== null && result.cases === aeadCases && result.failures.length === 0 && result.checks > aeadCases * 10;
+    const detail = result ? `${result.cases} random cases, ${result.checks} checks, ${result.failures.length} mismatches${ok ? '' : `\n${result.failures.slice(0, 5).join('\n')}`}`
+      : `${why(r)}\n${r.out.trim().split('\n').slice(-8).join('\n')}`;
+    return { name: 'aead-native-vs-ts', ok, detail, ms: r.ms };
+  });
+  return { cpu, jobs };
+}
