@@ -53,6 +53,8 @@ export interface LinkUpdate {
   ip6addr?: NetifdAddress6[];
   routes?: NetifdRoute[];
   routes6?: NetifdRoute[];
+  /** Delegated IPv6 prefixes (proto_add_ipv6_prefix). */
+  ip6prefix?: string[];
   dns?: string[];
   dnsSearch?: string[];
   /** Free-form data shown in `ifstatus` (proto `data`). */
@@ -105,6 +107,7 @@ export function linkUpdateMessage(iface: string, u: LinkUpdate): BlobmsgTable {
     ip6addr: u.ip6addr?.map(address6),
     routes: u.routes?.map(route),
     routes6: u.routes6?.map(route),
+    ip6prefix: u.ip6prefix,
     dns: u.dns,
     dns_search: u.dnsSearch,
     data: u.data,
