@@ -61,9 +61,13 @@ function printMatrix(rows) {
   const lines = ['', 'arch      kind    cpu / machine             result  passed                                   boot     1st handshake  time'];
   for (const r of rows) {
     const passed = r.checks.filter((c) => c.ok).length;
-    const what = r.kind === 'user'
-      ? `${passed}/${r.checks.length} (${r.checks.filter((c) => c.ok).map((c) => c.name).join(' ').length > 0 ? 'tests+aead' : '-'})`
-      : `${passed}/${r.checks.length} checks`;
+    let what = `${passed}/${r.checks.length} checks`;
+    if (r.kind === 'user') {
+      const files = r.checks.filter((c) => c.name !== 'aead-native-vs-ts');
+      const assertions = files.reduce((n, c) => n + Number(/^(\d+)\//.exec(c.detail)?.[1] ?? 0), 0);
+      const aead = r.checks.find((c) => c.name === 'aead-native-vs-ts');
+      what = `${files.filter((c) => c.ok).length}/${files.length} files (${assertions} ok), AEAD ${aead?.ok ? 'same' : 'FAIL'}`;
+    }
     lines.push(`${r.arch.padEnd(9)} ${r.kind.padEnd(7)} ${r.where.padEnd(25)} ${(r.ok ? 'PASS' : 'FAIL').padEnd(7)} ${what.padEnd(40)} ${seconds(r.bootMs).padEnd(8)} ${seconds(r.handshakeMs).padEnd(14)} ${seconds(r.ms)}`);
   }
   lines.push('');
