@@ -10,16 +10,9 @@ dest="$PWD/.cache/quickjs-src"
 version="${QUICKJS_DEBIAN_VERSION:-2025.04.26-1}"
 if [ -f "$dest/quickjs.c" ]; then exit 0; fi
 
-uri=""
-for f in /etc/apt/sources.list.d/*.sources; do
-  [ -f "$f" ] || continue
-  uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f")
-  [ -n "$uri" ] && break
-done
-if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-  uri=$(awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list)
-fi
-[ -n "$uri" ] || { echo "fetch-quickjs: no Debian archive URI found in /etc/apt/sources.list.d" >&2; exit 1; }
+. build/debian-archive.sh
+debian_archive || exit 1
+uri="$DEBIAN_ARCHIVE_URI"
 
 mkdir -p "$root/lists/partial" "$root/archives/partial" "$root/etc"
 cat > "$root/etc/sources.list" <<SRC

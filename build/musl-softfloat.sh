@@ -32,16 +32,9 @@ command -v "$cross-gcc" >/dev/null || { echo "musl-softfloat: $cross-gcc not fou
 src="$PWD/.cache/softfloat-src"
 apt_root="$PWD/.cache/apt-trixie-softfloat"
 fetch_sources() {
-  local uri="" f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f")
-    [ -n "$uri" ] && break
-  done
-  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-    uri=$(awk '$1 == "deb" && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list)
-  fi
-  [ -n "$uri" ] || { echo "musl-softfloat: no Debian archive URI found" >&2; exit 1; }
+  . build/debian-archive.sh
+  debian_archive || exit 1
+  local uri="$DEBIAN_ARCHIVE_URI"
   mkdir -p "$apt_root/lists/partial" "$apt_root/etc"
   echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main" > "$apt_root/etc/sources.list"
   local opts=(-o "Dir::Etc::SourceList=$apt_root/etc/sources.list" -o "Dir::Etc::SourceParts=-"

@@ -15,17 +15,9 @@ apt_root="$cache/apt"
 out="$cache/$debarch"
 if [ -f "$out/.done" ]; then cat "$out/.done"; exit 0; fi
 
-uri="" suite=""
-for f in /etc/apt/sources.list.d/*.sources; do
-  [ -f "$f" ] || continue
-  uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f")
-  suite=$(awk '/^Suites:/ { print $2; exit }' "$f")
-  [ -n "$uri" ] && break
-done
-if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-  read -r uri suite < <(awk '$1 == "deb" && $2 !~ /security/ { print $2, $3; exit }' /etc/apt/sources.list)
-fi
-[ -n "$uri" ] && [ -n "$suite" ] || { echo "fetch-debs: no Debian archive URI found in /etc/apt/sources.list.d" >&2; exit 1; }
+. build/debian-archive.sh
+debian_archive || exit 1
+uri="$DEBIAN_ARCHIVE_URI" suite="$DEBIAN_ARCHIVE_SUITE"
 suite="${WGTS_QEMU_SUITE:-$suite}"
 
 # One lists directory for all architectures, refreshed at most once a day.
