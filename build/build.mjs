@@ -13,7 +13,7 @@
 // under qemu-user. mips/mipsel instead link a soft-float musl
 // (build/musl-softfloat.sh): Debian's toolchains for them are hard-float, and
 // OpenWrt's mips_24kc/mipsel_24kc CPUs have no FPU (SIGILL on a 24Kc).
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -222,6 +222,15 @@ async function main() {
   }
   console.log(`built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   if (failed > 0) process.exit(1);
+}
+
+// Builds share caches (.cache/qjs-<arch>, dist/); tests run two at a time and
+// may both build, so one build runs at a time: re-run under flock(1).
+if (process.env.WGTS_BUILD_LOCKED !== '1') {
+  mkdirSync(join(root, '.cache'), { recursive: true });
+  const r = spawnSync('flock', [join(root, '.cache/build.lock'), process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: 'inherit', env: { ...process.env, WGTS_BUILD_LOCKED: '1' } });
+  process.exit(r.status ?? 1);
 }
 
 main().catch((e) => {
