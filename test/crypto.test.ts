@@ -10,6 +10,7 @@ import { createJsAead, TAG_LEN, xaeadOpen, xaeadSeal } from '../src/crypto/aead.
 import { clampPrivateKey, dh, publicKeyOf } from '../src/crypto/x25519.js';
 import { hash, hmac, kdf, mac, MAC_LEN, HASH_LEN } from '../src/crypto/blake2s.js';
 import { fromBase64, fromHex, keyFromBase64, toBase64, toHex } from '../src/crypto/encoding.js';
+import { prng } from './helpers/prng.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const str = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -17,17 +18,6 @@ const ascii = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1')
 const concat = (...parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
 const range = (start: number, n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (start + i) & 255);
 
-/** mulberry32: a seeded PRNG so "random" inputs are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function randomBytes(rnd: () => number, n: number): Uint8Array {
   return Uint8Array.from({ length: n }, () => Math.floor(rnd() * 256));
 }

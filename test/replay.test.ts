@@ -1,6 +1,7 @@
 import t from 'tap';
 import { ReplayWindow, REPLAY_WINDOW_SIZE as W } from '../src/protocol/replay.js';
 import { REJECT_AFTER_MESSAGES as REJ } from '../src/protocol/constants.js';
+import { prng } from './helpers/prng.js';
 
 const LIM = W + 1;
 
@@ -158,17 +159,6 @@ class ModelWindow {
   }
 }
 
-/** mulberry32: a small seeded PRNG so the randomized test is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 t.test('randomized comparison against a naive model', async (t) => {
   for (const [seed, start] of [[1, 0], [2, 0], [3, 2 ** 31 - 5000], [4, 2 ** 45]] as const) {

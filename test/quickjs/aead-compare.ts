@@ -7,22 +7,13 @@ import * as os from 'os';
 import * as native from 'wgts_native';
 import { createJsAead, TAG_LEN } from '../../src/crypto/aead.js';
 import { createNativeAead } from '../../src/crypto/native-aead.js';
+import { prng } from '../helpers/prng.js';
 
 declare const scriptArgs: string[];
 declare function print(...args: unknown[]): void;
 
 const EINVAL = 22;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function compare(n: number, seed: number): void {
   const js = createJsAead();
