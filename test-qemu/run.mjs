@@ -22,6 +22,16 @@ import { bundleAll, selectFiles, userJobs } from './user.mjs';
 
 const log = (m) => process.stderr.write(`test-qemu: ${m}\n`);
 
+const USAGE = `usage: npm run test:qemu -- [--quick] [--user ARCHES|none] [--system ARCHES|none]
+                             [--files NAMES] [--jobs N] [--json FILE]
+  --quick          only the fast byte-order-sensitive files, 300 AEAD cases, the aarch64 guest
+  --user ARCHES    qemu-user rows (comma-separated: mips,mipsel,armel,armhf,aarch64) or none
+  --system ARCHES  full-system guests (mipsel,armhf,aarch64) or none
+  --files NAMES    only these test files (e.g. ip,uapi) in the qemu-user rows
+  --jobs N         jobs at a time (default: number of CPUs)
+  --json FILE      also write the rows as JSON
+`;
+
 function parseArgs(argv) {
   const env = process.env;
   const opts = {
@@ -31,13 +41,14 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => { if (argv[i + 1] === undefined) throw new Error(`${a} needs a value`); return argv[++i]; };
-    if (a === '--quick') opts.quick = true;
+    if (a === '--help' || a === '-h') { process.stdout.write(USAGE); process.exit(0); }
+    else if (a === '--quick') opts.quick = true;
     else if (a === '--user') opts.user = value();
     else if (a === '--system') opts.system = value();
     else if (a === '--files') opts.files = value();
     else if (a === '--jobs') opts.jobs = Number(value());
     else if (a === '--json') opts.json = value();
-    else throw new Error(`unknown argument ${a}`);
+    else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
   const list = (v, all, fallback) => {
     if (v === undefined || v === '') return fallback;
