@@ -32,6 +32,24 @@ struct batch {
 
 static struct batch recv_batch, send_batch;
 
+/* Bursts from a fast LAN arrive faster than one QuickJS thread drains them;
+ * the default socket buffer (about 200 KiB) then drops packets in bursts.
+ * 1 MiB per direction is charged to the kernel only while it holds packets,
+ * which a 64 MiB router can afford. FORCE (root) exceeds net.core.*mem_max;
+ * without it the kernel clamps to that maximum. Best effort: a failure here
+ * only costs throughput. */
+#define SOCKET_BUFFER_BYTES (1 << 20)
+
+static void raise_socket_buffers(int fd)
+{
+    int size = SOCKET_BUFFER_BYTES;
+
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 int wgts_udp_bind(int family, int port, uint32_t fwmark)
 {
     union sockaddr_any addr;
@@ -60,6 +78,7 @@ int wgts_udp_bind(int family, int port, uint32_t fwmark)
     }
     if (fwmark != 0 && setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark)) < 0)
         goto fail;
+    raise_socket_buffers(fd);
     if (bind(fd, &addr.sa, addr_len) < 0)
         goto fail;
     return fd;

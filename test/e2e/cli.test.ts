@@ -279,6 +279,17 @@ if (requireInterop(t)) {
     t.same(await marks(42001), ['none', 'none'], 'and the sockets lost the mark');
   });
 
+  t.test('socket buffers: both UDP sockets get 1 MiB each way, above the namespace default', async (t) => {
+    const { a } = await namespaceFor(t, 'buf');
+    const ifname = uniqueIfname('b');
+    await startDaemon(t, a.ns, ifname);
+    await a.exec(['wg', 'set', ifname, 'listen-port', '43000']);
+    const ss = (await a.exec(['ss', '-H', '-u', '-a', '-n', '-m', 'sport = :43000'])).stdout;
+    // skmem shows what the kernel charges against: twice the requested size.
+    const sizes = [...ss.matchAll(/rb(\d+),t\d+,tb(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    t.same(sizes, [[2 << 20, 2 << 20], [2 << 20, 2 << 20]], 'rb and tb of the IPv4 and IPv6 sockets', { ss });
+  });
+
   t.test('the UAPI socket is mode 0600 and refuses non-root clients', async (t) => {
     const { a } = await namespaceFor(t, 'perm');
     const ifname = uniqueIfname('m');
