@@ -3,6 +3,7 @@
 // and assembles the SDK feed:
 //
 //   dist/ipk/wgts_<version>_<openwrt arch>.ipk   one per target
+//   dist/ipk/luci-app-wgts_<version>_all.ipk      the LuCI pages (openwrt/luci-app-wgts)
 //   dist/ipk/Packages, Packages.gz, README        an opkg feed index
 //   dist/openwrt-feed/wgts/                       openwrt/Makefile + files/ + src/
 //
@@ -22,6 +23,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, r
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { buildLuciLib, LUCI_APP_DIR, LUCI_LIB_PATH } from './luci.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -233,6 +235,75 @@ export function buildIpk({ arch, binary, outDir, meta, epoch }) {
   return { arch, owrtArch, file, ipkSize: ipk.length, installedSize: dataTar.length, control };
 }
 
+// --- The LuCI package (architecture "all") -----------------------------------------
+
+export const LUCI_NAME = 'luci-app-wgts';
+
+/** Every file under dir, as paths relative to it. */
+function walk(dir, prefix = '') {
+  const out = [];
+  for (const name of readdirSync(join(dir, prefix)).sort()) {
+    const rel = prefix === '' ? name : `${prefix}/${name}`;
+    if (statSync(join(dir, rel)).isDirectory()) out.push(...walk(dir, rel));
+    else out.push(rel);
+  }
+  return out;
+}
+
+/** luci.mk's layout: htdocs/ goes to /www, root/ to /. */
+export function luciFiles(appDir = LUCI_APP_DIR) {
+  return [
+    ...walk(join(appDir, 'htdocs')).map((f) => ({ path: `www/${f}`, source: join(appDir, 'htdocs', f) })),
+    ...walk(join(appDir, 'root')).map((f) => ({ path: f, source: join(appDir, 'root', f) })),
+  ];
+}
+
+// What luci.mk's postinst does on a live router: drop LuCI's caches so the
+// new menu entry and views show, and have rpcd read the new ACL.
+const LUCI_POSTINST_PKG = `[ -n "\${IPKG_INSTROOT}" ] || {
+	rm -f /tmp/luci-indexcache*
+	rm -rf /tmp/luci-modulecache/
+	/etc/init.d/rpcd reload 2>/dev/null
+}
+exit 0
+`;
+
+/** luci-app-wgts_<version>_all.ipk from openwrt/luci-app-wgts. */
+export function buildLuciIpk({ outDir, meta, epoch }) {
+  const dataTar = makeTar(luciFiles().map((f) => ({ path: f.path, mode: 0o644, data: readFileSync(f.source) })), epoch);
+  const luciMeta = {
+    ...meta,
+    name: LUCI_NAME,
+    section: 'luci',
+    depends: ['luci-base', meta.name],
+    description: 'LuCI pages for wgts: the WireGuard (wgts) protocol form under Network > Interfaces,\nwith keys made in the browser and client configurations as QR codes, and Status > wgts.\n',
+  };
+  const control = controlFile(luciMeta, 'all', dataTar.length, epoch).replace(`Source: ${FEED_SOURCE}`, `Source: feeds/wgts/${LUCI_NAME}`);
+  const controlTar = makeTar([
+    { path: 'control', mode: 0o644, data: Buffer.from(control) },
+    { path: 'postinst', mode: 0o755, data: Buffer.from(POSTINST) },
+    { path: 'postinst-pkg', mode: 0o755, data: Buffer.from(LUCI_POSTINST_PKG) },
+  ], epoch);
+  const ipk = gzip(makeOuterTar([
+    { name: 'debian-binary', data: Buffer.from('2.0\n') },
+    { name: 'data.tar.gz', data: gzip(dataTar) },
+    { name: 'control.tar.gz', data: gzip(controlTar) },
+  ], epoch));
+  const file = join(outDir, `${LUCI_NAME}_${meta.version}_all.ipk`);
+  writeFileSync(`${file}.tmp-${process.pid}`, ipk);
+  renameSync(`${file}.tmp-${process.pid}`, file);
+  return { arch: 'all', owrtArch: 'all', file, ipkSize: ipk.length, installedSize: dataTar.length, control };
+}
+
+/** Regenerates wgts/lib.js if src/luci changed since it was committed. */
+async function refreshLuciLib() {
+  const text = await buildLuciLib();
+  if (!existsSync(LUCI_LIB_PATH) || readFileSync(LUCI_LIB_PATH, 'utf8') !== text) {
+    writeFileSync(LUCI_LIB_PATH, text);
+    console.log(`${relative(root, LUCI_LIB_PATH)} rebuilt from src/luci`);
+  }
+}
+
 /** Packages index as OpenWrt's ipkg-make-index.sh writes it. */
 function writeIndex(outDir, packages) {
   const stanzas = packages.map(({ file, control }) => {
@@ -254,6 +325,10 @@ Install on the router (needs kmod-tun, which opkg pulls from the OpenWrt feeds):
 
     opkg update
     opkg install ./${meta.name}_${meta.version}_<arch>.ipk
+
+For the LuCI pages (Network > Interfaces form, Status > wgts), also:
+
+    opkg install ./luci-app-wgts_${meta.version}_all.ipk
 
 <arch> is the router's package architecture: see 'opkg print-architecture'
 or DISTRIB_ARCH in /etc/openwrt_release. Then run '/etc/init.d/network restart'
@@ -318,7 +393,7 @@ function parseArgs(argv) {
   return opts;
 }
 
-function main() {
+async function main() {
   const { arches, reuse, out, feed } = parseArgs(process.argv.slice(2));
   const meta = readPackageMeta();
   const npmVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
@@ -335,9 +410,13 @@ function main() {
   mkdirSync(out, { recursive: true });
   // Packages of other versions would end up in the index.
   for (const f of readdirSync(out)) {
-    if (f.startsWith(`${meta.name}_`) && f.endsWith('.ipk') && !f.startsWith(`${meta.name}_${meta.version}_`)) rmSync(join(out, f));
+    for (const name of [meta.name, LUCI_NAME]) {
+      if (f.startsWith(`${name}_`) && f.endsWith('.ipk') && !f.startsWith(`${name}_${meta.version}_`)) rmSync(join(out, f));
+    }
   }
   const built = arches.map((arch) => buildIpk({ arch, binary: join(root, 'dist', arch, 'wgts'), outDir: out, meta, epoch }));
+  await refreshLuciLib();
+  built.push(buildLuciIpk({ outDir: out, meta, epoch }));
   // Index every package of this version in the directory (other arches built earlier included).
   const inIndex = readdirSync(out).filter((f) => f.endsWith('.ipk')).sort().map((f) => {
     const b = built.find((x) => x.file === join(out, f));
@@ -356,10 +435,8 @@ function main() {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  try {
-    main();
-  } catch (e) {
+  main().catch((e) => {
     console.error(`build:ipk: ${e.message}`);
     process.exit(1);
-  }
+  });
 }

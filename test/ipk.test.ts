@@ -209,11 +209,79 @@ for (const [arch, target] of Object.entries(TARGETS)) {
   });
 }
 
+t.test(`luci-app-wgts_${version}_all.ipk`, (t) => {
+  const ipk = join(ipkDir, `luci-app-wgts_${version}_all.ipk`);
+  if (!t.ok(existsSync(ipk), 'the package exists')) return t.end();
+  const dir = join(work, 'x-luci');
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  mkdirSync(join(dir, 'control'), { recursive: true });
+  const outer = listing(['-tzvf', ipk], dir);
+  t.same(outer.map((e) => e.name), ['./debian-binary', './data.tar.gz', './control.tar.gz'], 'outer members');
+  t.equal(sh(`tar -xzf '${ipk}' && tar -xzpf data.tar.gz -C data && tar -xzf control.tar.gz -C control`, dir).status, 0, 'unpacks');
+  t.equal(readFileSync(join(dir, 'debian-binary'), 'utf8'), '2.0\n', 'debian-binary');
+
+  // luci.mk's layout: htdocs/ under /www, root/ under /.
+  const app = join(root, 'openwrt/luci-app-wgts');
+  const shipped: Record<string, string> = {
+    './usr/share/luci/menu.d/luci-app-wgts.json': 'root/usr/share/luci/menu.d/luci-app-wgts.json',
+    './usr/share/rpcd/acl.d/luci-app-wgts.json': 'root/usr/share/rpcd/acl.d/luci-app-wgts.json',
+    './www/luci-static/resources/protocol/wgts.js': 'htdocs/luci-static/resources/protocol/wgts.js',
+    './www/luci-static/resources/view/wgts/status.js': 'htdocs/luci-static/resources/view/wgts/status.js',
+    './www/luci-static/resources/wgts/lib.js': 'htdocs/luci-static/resources/wgts/lib.js',
+  };
+  const data = listing(['-tzvf', 'data.tar.gz'], dir);
+  const files = data.filter((e) => !e.name.endsWith('/'));
+  t.same(files.map((e) => e.name), Object.keys(shipped), 'data files: the views, the resource, menu and ACL, nothing else');
+  t.ok(data.every((e) => e.owner === '0/0'), 'owned by 0/0');
+  t.ok(files.every((e) => e.mode === '-rw-r--r--'), 'files 0644 (web resources and JSON, nothing executable)');
+  for (const [name, source] of Object.entries(shipped)) {
+    t.ok(readFileSync(join(dir, 'data', name)).equals(readFileSync(join(app, source))), `${name} is openwrt/luci-app-wgts/${source}`);
+  }
+  const gnu = sh(`tar --format=gnu --numeric-owner --owner=0 --group=0 --sort=name -cpf ../data.ref.tar --mtime=@${epoch} . && gzip -dc ../data.tar.gz | cmp - ../data.ref.tar`, join(dir, 'data'));
+  t.equal(gnu.status, 0, `data tar equals GNU tar's${gnu.status === 0 ? '' : `: ${gnu.stdout}${gnu.stderr}`}`);
+
+  const acl = JSON.parse(readFileSync(join(dir, 'data/usr/share/rpcd/acl.d/luci-app-wgts.json'), 'utf8'));
+  t.same(acl, {
+    'luci-app-wgts': {
+      description: acl['luci-app-wgts']?.description,
+      read: { ubus: { 'wgts.*': ['status'] }, uci: ['network'] },
+      write: { uci: ['network'] },
+    },
+  }, 'ACL: ubus wgts.<if> status only (rpcd matches object names with fnmatch), uci network for the form');
+  const menu = JSON.parse(readFileSync(join(dir, 'data/usr/share/luci/menu.d/luci-app-wgts.json'), 'utf8'));
+  t.same(menu['admin/status/wgts']?.action, { type: 'view', path: 'wgts/status' }, 'menu: Status → wgts opens view/wgts/status.js');
+  t.same(menu['admin/status/wgts']?.depends?.acl, ['luci-app-wgts'], 'menu depends on the ACL group');
+
+  const control = listing(['-tzvf', 'control.tar.gz'], dir);
+  t.same(control.map((e) => `${e.mode} ${e.name}`), ['drwxr-xr-x ./', '-rw-r--r-- ./control', '-rwxr-xr-x ./postinst', '-rwxr-xr-x ./postinst-pkg'], 'control members');
+  const fields = controlFields(readFileSync(join(dir, 'control/control'), 'utf8'));
+  const field = (k: string): string | undefined => fields.find(([n]) => n === k)?.[1];
+  t.equal(fields[0]?.[0], 'Package', 'Package comes first');
+  t.equal(fields.at(-1)?.[0], 'Description', 'Description comes last');
+  t.equal(field('Package'), 'luci-app-wgts', 'Package');
+  t.equal(field('Version'), version, 'Version: the same as wgts');
+  t.equal(field('Depends'), 'luci-base, wgts', 'Depends: luci-base, wgts');
+  t.equal(field('Architecture'), 'all', 'Architecture: all');
+  t.equal(field('Section'), 'luci', 'Section');
+  t.equal(field('Installed-Size'), sh('gzip -dc data.tar.gz | wc -c', dir).stdout.trim(), 'Installed-Size');
+  t.match(field('Description'), /^ \S.*\n \S/, 'Description with continuation lines');
+  for (const s of ['postinst', 'postinst-pkg']) {
+    const p = join(dir, 'control', s);
+    t.ok(run('sh', ['-n', p]).status === 0 && run('busybox', ['sh', '-n', p]).status === 0, `${s}: sh -n clean`);
+  }
+  // In an image build the script must not touch the build host.
+  const busybox = sh('command -v busybox').stdout.trim();
+  const image = run(busybox, ['sh', join(dir, 'control/postinst-pkg')], { env: { PATH: '/nonexistent', IPKG_INSTROOT: join(dir, 'instroot') } });
+  t.equal(image.status, 0, 'postinst-pkg with IPKG_INSTROOT exits 0 and runs nothing (PATH is empty)');
+  sizes.push(`luci-app-wgts (all): ipk ${readFileSync(ipk).length} bytes, installed ${field('Installed-Size')} bytes`);
+  t.end();
+});
+
 t.test('Packages index', (t) => {
   const index = readFileSync(join(ipkDir, 'Packages'), 'utf8');
   t.equal(run('gzip', ['-dc', join(ipkDir, 'Packages.gz')]).stdout, index, 'Packages.gz is Packages gzip-compressed');
   const stanzas = index.trim().split(/\n\n/);
-  t.equal(stanzas.length, Object.keys(TARGETS).length, 'one stanza per architecture');
+  t.equal(stanzas.length, Object.keys(TARGETS).length + 1, 'one stanza per architecture, and luci-app-wgts');
   const files = readdirSync(ipkDir).filter((f) => f.endsWith('.ipk')).sort();
   for (const stanza of stanzas) {
     const f = controlFields(`${stanza}\n`);
@@ -361,6 +429,6 @@ t.test('prerm-pkg takes wgts interfaces down on removal only', (t) => {
 
 t.test('sizes (for the README)', (t) => {
   for (const s of sizes) t.comment(s);
-  t.equal(sizes.length, Object.keys(TARGETS).length, 'every package measured');
+  t.equal(sizes.length, Object.keys(TARGETS).length + 1, 'every package measured');
   t.end();
 });
