@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { generateKeyPair } from '../helpers/keys.js';
 import { addMockNetifd, MockUbusd, NodeUbusClient } from '../helpers/mock-ubusd.js';
+import { within, wgtsNetworkFile, wgtsPeerSection, wgtsStatusPeers } from '../helpers/netifd-rig.js';
 import {
   adoptDaemon, createNetnsPair, nsExec, processGone, requireInterop, run, startWireguardGo, stopAdopted, uniqueIfname,
   waitGone,
@@ -19,15 +20,6 @@ import { VirtualClock } from '../helpers/virtual.js';
 import { wgtsBinary } from '../helpers/wgts-binary.js';
 
 const LISTEN_PORT = 51820; // the daemon has its namespace to itself
-
-interface StatusPeer {
-  public_key: string;
-  description: string;
-  allowed_ips: string[];
-  latest_handshake: number;
-  transfer_rx: number;
-  transfer_tx: number;
-}
 
 interface Netifd {
   child: ChildProcess;
@@ -47,10 +39,6 @@ function startNetifd(binary: string, ns: string, iface: string, env: Record<stri
     child.once('exit', (code, signal) => resolve({ code, signal })));
   if (child.pid === undefined) throw new Error('could not spawn wgts --netifd');
   return { child, pid: child.pid, stderr: () => err, exit };
-}
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms))]);
 }
 
 if (requireInterop(t)) {
@@ -79,22 +67,10 @@ if (requireInterop(t)) {
     const calls = addMockNetifd(mock, [iface]);
 
     const networkPath = join(dir, 'network');
-    const config = [
-      `config interface '${iface}'`,
-      `\toption proto 'wgts'`,
-      `\toption private_key '${ours.privateKey}'`,
-      `\toption listen_port '${LISTEN_PORT}'`,
-      `\tlist addresses '${ourV4}/24'`,
-      '',
-      `config wireguard_${iface}`,
-      `\toption public_key '${theirs.publicKey}'`,
-      `\tlist allowed_ips '${theirV4}/32'`,
-      `\toption route_allowed_ips '1'`,
-      `\toption endpoint_host '${pair.b.v4}'`,
-      `\toption endpoint_port '${wggo.listenPort}'`,
-      `\toption description 'wireguard-go peer'`,
-      '',
-    ].join('\n');
+    const config = wgtsNetworkFile(iface, { privateKey: ours.privateKey, listenPort: LISTEN_PORT, addresses: [`${ourV4}/24`] }, [{
+      publicKey: theirs.publicKey, allowedIps: [`${theirV4}/32`], routeAllowedIps: true,
+      endpointHost: pair.b.v4, endpointPort: wggo.listenPort, description: 'wireguard-go peer',
+    }]);
     writeFileSync(networkPath, config);
     const env = { WGTS_UCI_NETWORK: networkPath, WGTS_UBUS_SOCKET: socketPath, LOG_LEVEL: 'verbose' };
 
@@ -123,12 +99,7 @@ if (requireInterop(t)) {
     const luci = new NodeUbusClient(socketPath, new VirtualClock());
     await luci.connect();
     t.teardown(() => luci.close());
-    const status = async (): Promise<StatusPeer[]> => {
-      const r = await luci.conn.invoke(`wgts.${iface}`, 'status');
-      if (r.status !== 0) throw new Error(`wgts.${iface} status: ubus status ${r.status}`);
-      const table = r.data as unknown as { interfaces: Record<string, { peers: StatusPeer[] }> };
-      return table.interfaces[iface]!.peers;
-    };
+    const status = () => wgtsStatusPeers(luci, iface);
     const before = await status();
     t.equal(before.length, 1, 'one peer');
     const first = before[0]!;
@@ -139,8 +110,8 @@ if (requireInterop(t)) {
 
     // 3. Reload with one peer more: only the difference is applied.
     const extra = generateKeyPair();
-    appendFileSync(networkPath, [`config wireguard_${iface}`, `\toption public_key '${extra.publicKey}'`,
-      `\tlist allowed_ips '192.0.2.7/32'`, `\toption description 'made up'`, ''].join('\n'));
+    const extraSection = wgtsPeerSection(iface, { publicKey: extra.publicKey, allowedIps: ['192.0.2.7/32'], description: 'made up' });
+    appendFileSync(networkPath, extraSection);
     const linksBefore = calls.filter((c) => c.action === 0).length;
     d.child.kill('SIGHUP');
     const reloaded = await waitFor(async () => {
@@ -157,8 +128,7 @@ if (requireInterop(t)) {
     t.equal(handshakeAfterReload, first.latest_handshake, 'still the first handshake after more traffic');
 
     // 4. A broken file: refused at start, and refused on reload.
-    const goodText = config + [`config wireguard_${iface}`, `\toption public_key '${extra.publicKey}'`,
-      `\tlist allowed_ips '192.0.2.7/32'`, `\toption description 'made up'`, ''].join('\n');
+    const goodText = config + extraSection;
     const brokenText = goodText.replace(`option listen_port '${LISTEN_PORT}'`, "option listen_port '70000'");
     const brokenPath = join(dir, 'network.broken');
     writeFileSync(brokenPath, brokenText);
