@@ -102,7 +102,7 @@ export function parseWgConf(
       } else {
         section = 'unknown';
         peer = null;
-        fail(`unknown section ${printable(cleaned)}; expected [Interface] or [Peer]`);
+        fail(`unknown section ${printableName(cleaned)}; expected [Interface] or [Peer]`);
       }
       continue;
     }
@@ -131,11 +131,11 @@ export function parseWgConf(
 
     if (section === 'unknown') continue;
     if (section === 'none') {
-      fail(`${printable(keyName)} outside of an [Interface] or [Peer] section`);
+      fail(`${printableName(keyName)} outside of an [Interface] or [Peer] section`);
       continue;
     }
     if (value === '') {
-      fail(`${printable(keyName)} has no value`);
+      fail(`${printableName(keyName)} has no value`);
       continue;
     }
 
@@ -160,7 +160,7 @@ export function parseWgConf(
           break;
         }
         default:
-          fail(`unknown key ${printable(keyName)} in [Interface]`);
+          fail(`unknown key ${printableName(keyName)} in [Interface]`);
       }
       continue;
     }
@@ -183,11 +183,11 @@ export function parseWgConf(
       case 'allowedips':
         for (const entry of value.split(',')) {
           if (entry.startsWith('+') || entry.startsWith('-')) {
-            fail(`AllowedIPs entry ${printable(entry)}: incremental +/- entries are not supported in config files`);
+            fail(`AllowedIPs entry ${printableName(entry)}: incremental +/- entries are not supported in config files`);
             continue;
           }
           const cidr = parseCidr(entry);
-          if (cidr === null) fail(`AllowedIPs entry ${printable(entry)} is not an IP address or prefix`);
+          if (cidr === null) fail(`AllowedIPs entry ${printableName(entry)} is not an IP address or prefix`);
           else current.allowedIps.push(cidr);
         }
         break;
@@ -204,7 +204,7 @@ export function parseWgConf(
         break;
       }
       default:
-        fail(`unknown key ${printable(keyName)} in [Peer]`);
+        fail(`unknown key ${printableName(keyName)} in [Peer]`);
     }
   }
 
@@ -340,6 +340,15 @@ function isZero(key: Uint8Array): boolean {
   let acc = 0;
   for (let i = 0; i < key.length; i++) acc |= key[i]!;
   return acc === 0;
+}
+
+/**
+ * A key name, section header or prefix for a message. Whitespace is gone by then, so
+ * a typo such as "PrivateKey <key>" (no '=') arrives as one word holding the
+ * key: long base64 runs are hidden (the longest key name has 19 characters).
+ */
+function printableName(text: string): string {
+  return printable(text.replace(/[A-Za-z0-9+/]{20,}=*/g, '<hidden>'));
 }
 
 /** For messages: at most 60 printable ASCII characters. */
