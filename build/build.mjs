@@ -37,9 +37,9 @@ const ARCHES = {
 };
 
 // The native module and runtime (main.c / runner.c add main() for wgts / wgts-js).
-// aead_js.c / chacha20poly1305.c are the AEAD fast path.
+// aead_js.c / chacha20poly1305.c are the AEAD fast path; x25519.c the handshake's DH.
 const MODULE_SOURCES = ['module.c', 'tun.c', 'udp.c', 'unixsock.c', 'process.c', 'runtime.c',
-  'chacha20poly1305.c', 'aead_js.c'];
+  'chacha20poly1305.c', 'aead_js.c', 'aead_batch.c', 'x25519.c'];
 const CFLAGS = ['-std=gnu99', '-O2', '-Wall', '-Wextra'];
 
 /** Arches linked against build/musl-softfloat.sh's soft-float musl. */

@@ -11,6 +11,7 @@
 
 #include "quickjs.h"
 #include "wgts_native.h"
+#include "x25519.h"
 
 /* aeadSeal / aeadOpen, bound in aead_js.c */
 extern const JSCFunctionListEntry wgts_aead_exports[];
@@ -292,6 +293,33 @@ BINDING(js_udp_send_batch)
     return JS_NewInt32(ctx, wgts_udp_send_batch(fd, buf, offs, lens, meta, meta_at, count));
 }
 
+/* ---------- ChaCha20-Poly1305 over a batch, on several cores ---------- */
+
+/* aeadBatch(open, buf, jobs, keys, count): job layout in wgts_native.h */
+BINDING(js_aead_batch)
+{
+    ARG_INT(0, open);
+    ARG_BYTES(1, buf, buf_len);
+    ARG_INT32S(2, jobs, jobs_len);
+    ARG_BYTES(3, keys, keys_len);
+    ARG_INT(4, count);
+    if (count < 0 || (open != 0 && open != 1) || (size_t)count > jobs_len / WGTS_AEAD_JOB_STRIDE ||
+        (size_t)count > keys_len / 32)
+        return EINVAL_RESULT;
+    return JS_NewInt32(ctx, wgts_aead_batch(open, buf, buf_len, jobs, keys, count));
+}
+
+BINDING(js_crypto_threads)
+{
+    ARG_INT(0, wanted);
+    return JS_NewInt32(ctx, wgts_crypto_threads(wanted));
+}
+
+BINDING(js_cpu_count)
+{
+    return JS_NewInt32(ctx, wgts_cpu_count());
+}
+
 /* ---------- unix stream sockets ---------- */
 
 BINDING(js_unix_listen)
@@ -365,6 +393,32 @@ BINDING(js_strerror)
     return JS_NewString(ctx, strerror(err < 0 ? -err : err));
 }
 
+/* ---------- X25519 ---------- */
+
+/* x25519(out, scalar, point): three 32-byte views; out may be either input. */
+BINDING(js_x25519)
+{
+    ARG_BYTES(0, out, out_len);
+    ARG_BYTES(1, scalar, scalar_len);
+    ARG_BYTES(2, point, point_len);
+    if (out_len != WGTS_X25519_LEN || scalar_len != WGTS_X25519_LEN || point_len != WGTS_X25519_LEN)
+        return EINVAL_RESULT;
+    wgts_x25519(out, scalar, point);
+    return JS_NewInt32(ctx, 0);
+}
+
+/* src/crypto/x25519.ts looks for this global when it loads, so the pure
+ * handshake code picks the native X25519 wherever this runtime runs it,
+ * without importing wgts_native (which Node has not). */
+static void define_x25519_global(JSContext *ctx)
+{
+    JSValue global = JS_GetGlobalObject(ctx);
+
+    JS_DefinePropertyValueStr(ctx, global, "wgtsNativeX25519",
+                              JS_NewCFunction(ctx, js_x25519, "x25519", 3), JS_PROP_CONFIGURABLE);
+    JS_FreeValue(ctx, global);
+}
+
 /* errno values differ between architectures (EADDRINUSE is 98 on x86 and
  * ARM, 125 on MIPS), so JS compares against these, never literals. */
 #define ERRNO_DEF(name) JS_PROP_INT32_DEF(#name, name, JS_PROP_ENUMERABLE)
@@ -392,6 +446,10 @@ static const JSCFunctionListEntry wgts_native_exports[] = {
     JS_CFUNC_DEF("udpSend", 6, js_udp_send),
     JS_CFUNC_DEF("udpSendBatch", 7, js_udp_send_batch),
     JS_PROP_INT32_DEF("META_STRIDE", WGTS_META_STRIDE, 0),
+    JS_CFUNC_DEF("aeadBatch", 5, js_aead_batch),
+    JS_PROP_INT32_DEF("AEAD_JOB_STRIDE", WGTS_AEAD_JOB_STRIDE, 0),
+    JS_CFUNC_DEF("cryptoThreads", 1, js_crypto_threads),
+    JS_CFUNC_DEF("cpuCount", 0, js_cpu_count),
     JS_CFUNC_DEF("unixListen", 1, js_unix_listen),
     JS_CFUNC_DEF("unixAccept", 1, js_unix_accept),
     JS_CFUNC_DEF("unixConnect", 1, js_unix_connect),
@@ -404,6 +462,7 @@ static const JSCFunctionListEntry wgts_native_exports[] = {
     JS_CFUNC_DEF("wallMs", 0, js_wall_ms),
     JS_CFUNC_DEF("umask", 1, js_umask),
     JS_CFUNC_DEF("strerror", 1, js_strerror),
+    JS_CFUNC_DEF("x25519", 3, js_x25519),
     JS_OBJECT_DEF("errno", errno_values, (int)(sizeof(errno_values) / sizeof(errno_values[0])), 0),
 };
 
@@ -432,6 +491,7 @@ JSModuleDef *js_init_module_wgts_native(JSContext *ctx, const char *module_name)
 
     uint8_array_class = typed_array_class(ctx, JS_TYPED_ARRAY_UINT8);
     int32_array_class = typed_array_class(ctx, JS_TYPED_ARRAY_INT32);
+    define_x25519_global(ctx);
     m = JS_NewCModule(ctx, module_name, wgts_native_init);
     if (m == NULL)
         return NULL;

@@ -118,6 +118,16 @@ declare module 'wgts_native' {
     readonly EHOSTUNREACH: number; readonly EBADFD: number;
   };
 
+  // ---------- X25519, the handshake's Diffie-Hellman ----------
+  /**
+   * out = X25519(scalar, point) (RFC 7748, native/x25519.c), each a 32-byte
+   * view; out may be either input. The scalar is clamped, the point's top bit
+   * ignored, nothing rejected: a low-order point gives 32 zero bytes.
+   * 0, or -EINVAL when a view is not 32 bytes. The runtime also sets this
+   * function as the global `wgtsNativeX25519`, which src/crypto/x25519.ts uses.
+   */
+  export function x25519(out: Uint8Array, scalar: Uint8Array, point: Uint8Array): number;
+
   // ---------- crypto hot loops (pure TypeScript twins in src/crypto) ----------
   /**
    * ChaCha20-Poly1305 (RFC 8439) with WireGuard's nonce (4 zero bytes ‖ LE64
@@ -127,4 +137,20 @@ declare module 'wgts_native' {
   export function aeadSeal(key: Uint8Array, counterLo: number, counterHi: number, aad: Uint8Array | null, buf: Uint8Array, off: number, len: number): number;
   /** Opens buf[off, off+len) (ciphertext ‖ tag) in place; returns the plaintext length or -1 if the tag is wrong (buf then unchanged). */
   export function aeadOpen(key: Uint8Array, counterLo: number, counterHi: number, aad: Uint8Array | null, buf: Uint8Array, off: number, len: number): number;
+  /**
+   * Seals (open = 0) or opens (open = 1) `count` packets of buf in place, no
+   * AAD, spread over cryptoThreads() threads; packet order is untouched.
+   * Job i is jobs[i * AEAD_JOB_STRIDE ...] = off, len, counterLo, counterHi,
+   * result, with its key at keys[32 * i, 32 * i + 32). Seal: len is the
+   * plaintext, result len + 16 (the tag is written after it). Open: len
+   * includes the tag, result is the plaintext length or -1 (bytes then
+   * unchanged). Every job is checked before any runs: -EINVAL changes
+   * nothing. Returns count. Twin: BatchAead in src/crypto/batch-aead.ts.
+   */
+  export function aeadBatch(open: number, buf: Uint8Array, jobs: Int32Array, keys: Uint8Array, count: number): number;
+  export const AEAD_JOB_STRIDE: number;
+  /** Sets the threads aeadBatch uses, the caller included (1 = no threads; at most 8); ≤ 0 only reads it. */
+  export function cryptoThreads(wanted: number): number;
+  /** Online CPUs. */
+  export function cpuCount(): number;
 }

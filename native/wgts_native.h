@@ -34,6 +34,19 @@ int wgts_udp_send(int fd, const uint8_t *p, size_t len, const int32_t *endpoint)
 int wgts_udp_send_batch(int fd, const uint8_t *buf, const int32_t *offs, const int32_t *lens,
                         const int32_t *meta, const int32_t *meta_at, int count);
 
+/* aead_batch.c: ChaCha20-Poly1305 over a batch, on several cores.
+ * Job i is jobs[i * WGTS_AEAD_JOB_STRIDE ...] = { off, len, counter_lo,
+ * counter_hi, result } over buf, with its key at keys + 32 * i. Seal: len is
+ * the plaintext, result len + 16. Open: len includes the tag, result the
+ * plaintext length or -1. All jobs are checked first (-EINVAL changes
+ * nothing); returns count. */
+#define WGTS_AEAD_JOB_STRIDE 5
+#define WGTS_MAX_CRYPTO_THREADS 8
+int wgts_aead_batch(int open, uint8_t *buf, size_t buf_len, int32_t *jobs, const uint8_t *keys, int count);
+/* wanted > 0 sets the number of threads (incl. the caller); returns the setting */
+int wgts_crypto_threads(int wanted);
+int wgts_cpu_count(void);
+
 /* unixsock.c */
 int wgts_unix_listen(const char *path);
 int wgts_unix_accept(int fd);

@@ -6,7 +6,7 @@ import * as std from 'std';
 import * as native from 'wgts_native';
 import { DEFAULT_MTU } from '../device/device.js';
 import type { Device } from '../device/device.js';
-import { createQuickjsDevice, safely, Tun, UdpBinding } from '../platform/quickjs.js';
+import { createQuickjsAead, createQuickjsDevice, cryptoThreadsWanted, safely, Tun, UdpBinding } from '../platform/quickjs.js';
 import { UapiServer } from '../platform/quickjs-uapi.js';
 import type { Logger } from '../platform/platform.js';
 
@@ -56,9 +56,12 @@ export function startDaemon(ifname: string, logger: Logger, mtuWanted = DEFAULT_
   let daemon: Daemon | null = null;
   let udpRef: UdpBinding | null = null;
   let tunRef: Tun | null = null;
-  const device = createQuickjsDevice(logger, () => udpRef!, () => tunRef, mtu);
+  const threads = cryptoThreadsWanted(std.getenv('WGTS_CRYPTO_THREADS'), native.cpuCount(), logger);
+  const crypto = createQuickjsAead(threads);
+  const device = createQuickjsDevice(logger, () => udpRef!, () => tunRef, mtu, crypto.aead);
   const udp = new UdpBinding(logger, (buf, off, len, from) => device.receiveDatagram(buf, off, len, from));
   udpRef = udp;
+  if (crypto.batch) udp.useBatchCrypto(crypto.batch, (buf, off, len) => device.receiveKeyFor(buf, off, len));
   udp.resize(mtu);
   const tun = new Tun(ifname, tunFd, logger, (buf, off, len) => { device.sendPacket(buf, off, len); }, udp,
     (reason) => { if (daemon) shutdown(daemon, reason); });
@@ -85,7 +88,7 @@ export function startDaemon(ifname: string, logger: Logger, mtuWanted = DEFAULT_
   os.signal(os.SIGPIPE, undefined);
   os.signal(os.SIGTERM, safely(() => shutdown(d, 'SIGTERM')));
   os.signal(os.SIGINT, safely(() => shutdown(d, 'SIGINT')));
-  logger.verbose(`Device started (pid ${os.getpid()}, UDP port ${port}, MTU ${mtu})`);
+  logger.verbose(`Device started (pid ${os.getpid()}, UDP port ${port}, MTU ${mtu}, crypto on ${crypto.batch ? threads : 1} thread(s))`);
 
   // Housekeeping: follow MTU changes (wg-quick sets it after start-up), stop
   // when the interface or the UAPI socket is removed, as wireguard-go does.

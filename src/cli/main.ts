@@ -24,6 +24,8 @@ background.
 Environment:
   LOG_LEVEL=error|verbose|silent   what to log (default: error)
   WG_PROCESS_FOREGROUND=1          same as --foreground
+  WGTS_CRYPTO_THREADS=1..8         threads that encrypt and decrypt packets
+                                   (default: one per CPU; 1 = no threads)
 
 On OpenWrt, netifd runs \`wgts --netifd IFACE\` for interfaces with
 \`option proto 'wgts'\` in /etc/config/network (same options as proto

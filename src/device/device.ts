@@ -7,11 +7,12 @@ import { wipe } from '../crypto/blake2s.js';
 import { toHex } from '../crypto/encoding.js';
 import { equalConstantTime, isZero } from '../crypto/equal.js';
 import type { ConfigTarget, DeviceChange, DeviceStatus, PeerStatus } from '../control/config.js';
-import { TRANSPORT_HEADER_SIZE } from '../protocol/constants.js';
+import { MESSAGE_TRANSPORT, TRANSPORT_HEADER_SIZE } from '../protocol/constants.js';
 import { CookieChecker } from '../protocol/cookie.js';
 import { IndexTable } from '../protocol/indextable.js';
 import type { Keypair } from '../protocol/keypair.js';
 import { LoadDetector } from '../protocol/load.js';
+import { messageType, readU32, TRANSPORT } from '../protocol/messages.js';
 import { StaticIdentity } from '../protocol/noise.js';
 import { RateLimiter } from '../protocol/ratelimiter.js';
 import { type Clock, type Endpoint, type Logger, type RandomSource, silentLogger } from '../platform/platform.js';
@@ -94,6 +95,16 @@ export class Device implements ConfigTarget {
   /** A UDP datagram arrived. buf[off, off+len) may be modified (decrypted in place). */
   receiveDatagram(buf: Uint8Array, off: number, len: number, from: Endpoint): void {
     receiveDatagram(this, buf, off, len, from);
+  }
+
+  /**
+   * The key a transport datagram would be opened with, or null: for runtimes
+   * that open a received batch ahead of receiveDatagram (BatchAead). Only
+   * looks; the device still decides everything when the datagram arrives.
+   */
+  receiveKeyFor(buf: Uint8Array, off: number, len: number): Uint8Array | null {
+    if (messageType(buf, off, len) !== MESSAGE_TRANSPORT) return null;
+    return this.indices.get(readU32(buf, off + TRANSPORT.receiverIndex) | 0)?.keypair?.receiveKey ?? null;
   }
 
   /**

@@ -6,7 +6,10 @@
 import * as os from 'os';
 import * as std from 'std';
 import * as native from 'wgts_native';
+import type { Aead } from '../crypto/aead.js';
+import { BatchAead } from '../crypto/batch-aead.js';
 import { createNativeAead } from '../crypto/native-aead.js';
+import { readCounter, TRANSPORT } from '../protocol/messages.js';
 import { Device } from '../device/device.js';
 import { formatIp, parseIp } from '../routing/ip.js';
 import type { Clock, Endpoint, Logger, LogLevel, RandomSource } from './platform.js';
@@ -161,6 +164,7 @@ export class UdpBinding {
   private batchBuf: Uint8Array | null = null;
   private readonly queue4 = new SendQueue();
   private readonly queue6 = new SendQueue();
+  private batchCrypto: BatchCrypto | null = null;
 
   constructor(private readonly logger: Logger, private readonly onDatagram: (buf: Uint8Array, off: number, len: number, from: Endpoint) => void) {
     this.resize(1420);
@@ -223,20 +227,47 @@ export class UdpBinding {
     this.fd4 = this.fd6 = -1;
   }
 
+  /** Seal and open whole batches through aead (several cores); receiveKeyFor is the device's. */
+  useBatchCrypto(aead: BatchAead, receiveKeyFor: (buf: Uint8Array, off: number, len: number) => Uint8Array | null): void {
+    this.batchCrypto = { aead, receiveKeyFor };
+  }
+
   private drain(fd: number): void {
+    const crypto = this.batchCrypto;
     for (;;) {
       const n = native.udpRecv(fd, this.ring, this.slotSize, 0, BATCH, this.recvMeta);
       if (n <= 0) {
         if (n < 0 && n !== -EAGAIN) this.logger.error(`Failed to receive UDP packets: ${native.strerror(-n)}`);
         return;
       }
-      for (let i = 0; i < n; i++) {
-        const at = i * META;
-        const len = this.recvMeta[at]!;
-        this.onDatagram(this.ring, i * this.slotSize, len, this.cache.lookup(this.recvMeta, at));
+      if (crypto) this.openAhead(crypto, n);
+      try {
+        for (let i = 0; i < n; i++) {
+          const at = i * META;
+          const len = this.recvMeta[at]!;
+          this.onDatagram(this.ring, i * this.slotSize, len, this.cache.lookup(this.recvMeta, at));
+        }
+      } finally {
+        // Results belong to this batch's bytes only.
+        crypto?.aead.endOpens();
       }
       if (n < BATCH) return;
     }
+  }
+
+  /** Opens the batch's transport datagrams together; the device then finds each result. */
+  private openAhead(crypto: BatchCrypto, n: number): void {
+    const { aead } = crypto;
+    aead.endOpens();
+    for (let i = 0; i < n; i++) {
+      const off = i * this.slotSize;
+      const len = this.recvMeta[i * META]!;
+      const key = crypto.receiveKeyFor(this.ring, off, len);
+      if (!key) continue;
+      const counter = readCounter(this.ring, off + TRANSPORT.counter);
+      if (counter >= 0) aead.prepareOpen(key, counter, this.ring, off + TRANSPORT.content, len - TRANSPORT.content);
+    }
+    aead.runOpens();
   }
 
   /**
@@ -245,11 +276,14 @@ export class UdpBinding {
    */
   beginBatch(buf: Uint8Array): void {
     this.batchBuf = buf;
+    this.batchCrypto?.aead.beginSeals(buf);
   }
 
   flushBatch(): void {
     const buf = this.batchBuf;
     this.batchBuf = null;
+    // The queued datagrams are sealed only now: before any of them leaves.
+    this.batchCrypto?.aead.flushSeals();
     if (!buf) return;
     this.flushQueue(this.fd4, this.queue4, buf);
     this.flushQueue(this.fd6, this.queue6, buf);
@@ -287,13 +321,16 @@ export class UdpBinding {
     const fd = v4 ? this.fd4 : this.fd6;
     if (fd < 0) return;
     const q = v4 ? this.queue4 : this.queue6;
-    if (buf === this.batchBuf && q.count < BATCH) {
-      const i = q.count++;
-      q.offs[i] = off;
-      q.lens[i] = len;
-      q.meta.set(meta, i * META);
-      q.endpoints[i] = to;
-      return;
+    if (buf === this.batchBuf) {
+      if (q.count < BATCH) {
+        const i = q.count++;
+        q.offs[i] = off;
+        q.lens[i] = len;
+        q.meta.set(meta, i * META);
+        q.endpoints[i] = to;
+        return;
+      }
+      this.batchCrypto?.aead.flushSeals(); // nothing of the batch buffer leaves unsealed
     }
     this.sendNow(fd, buf, off, len, meta, to);
   }
@@ -385,13 +422,44 @@ export class Tun {
   }
 }
 
-/** Creates the Device for the router runtime, with the native AEAD. */
-export function createQuickjsDevice(logger: Logger, udp: () => UdpBinding, tun: () => Tun | null, mtu: number): Device {
+interface BatchCrypto {
+  aead: BatchAead;
+  receiveKeyFor: (buf: Uint8Array, off: number, len: number) => Uint8Array | null;
+}
+
+/**
+ * Threads for the data-path crypto: WGTS_CRYPTO_THREADS when it is a
+ * number from 1 to 8, else one per online CPU (at most 8). 1 = no threads.
+ */
+export function cryptoThreadsWanted(value: string | undefined, cpus: number, logger: Logger): number {
+  if (value !== undefined) {
+    const n = /^[1-8]$/.test(value.trim()) ? Number(value) : 0;
+    if (n > 0) return n;
+    logger.error(`WGTS_CRYPTO_THREADS=${value} is not a number from 1 to 8; using one thread per CPU`);
+  }
+  return Math.min(Math.max(cpus, 1), 8);
+}
+
+/**
+ * The native AEAD; on several cores wrapped in a BatchAead that the
+ * UdpBinding drives (useBatchCrypto), so each batch is sealed or opened on
+ * all of them. On one core the batch bookkeeping would only cost time.
+ */
+export function createQuickjsAead(threads: number): { aead: Aead; batch: BatchAead | null } {
+  const single = createNativeAead(native);
+  if (native.cryptoThreads(threads) <= 1) return { aead: single, batch: null };
+  const batch = new BatchAead(single, native, BATCH);
+  return { aead: batch, batch };
+}
+
+/** Creates the Device for the router runtime (the native AEAD unless told otherwise). */
+export function createQuickjsDevice(logger: Logger, udp: () => UdpBinding, tun: () => Tun | null, mtu: number,
+  aead: Aead = createNativeAead(native)): Device {
   return new Device({
     clock: quickjsClock,
     random: quickjsRandom,
     logger,
-    aead: createNativeAead(native),
+    aead,
     mtu,
     sendUdp: (buf, off, len, to) => udp().send(buf, off, len, to),
     writeTun: (buf, off, len) => tun()?.write(buf, off, len),
