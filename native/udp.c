@@ -107,6 +107,15 @@ int wgts_set_fwmark(int fd, uint32_t mark)
     return setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0 ? -errno : 0;
 }
 
+/* Whether control message c carries `size` data bytes inside the control
+ * area. The kernel writes whole pktinfo messages; a shorter one is skipped
+ * rather than read past (found by fuzz/udp.c). */
+static int cmsg_holds(const struct msghdr *msg, const struct cmsghdr *c, size_t size)
+{
+    const char *end = (const char *)msg->msg_control + msg->msg_controllen;
+    return c->cmsg_len >= CMSG_LEN(size) && (const char *)CMSG_DATA(c) + size <= end;
+}
+
 /* Writes one received datagram's description into meta[0..WGTS_META_STRIDE). */
 static void describe_received(int32_t *meta, const struct msghdr *msg, unsigned int len)
 {
@@ -125,12 +134,14 @@ static void describe_received(int32_t *meta, const struct msghdr *msg, unsigned 
         memcpy(meta + 3, &from->in6.sin6_addr, 16);
     }
     for (c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+            cmsg_holds(msg, c, sizeof(struct in_pktinfo))) {
             struct in_pktinfo info;
             memcpy(&info, CMSG_DATA(c), sizeof(info));
             /* spec_dst is the address a reply should come from */
             memcpy(meta + 8, &info.ipi_spec_dst, 4);
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+                   cmsg_holds(msg, c, sizeof(struct in6_pktinfo))) {
             struct in6_pktinfo info;
             memcpy(&info, CMSG_DATA(c), sizeof(info));
             memcpy(meta + 8, &info.ipi6_addr, 16);
