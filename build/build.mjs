@@ -155,6 +155,54 @@ async function quickjsLib(arch, tc) {
   return { dir, lib };
 }
 
+/**
+ * armel only. libatomic.a (QuickJS's 64-bit Atomics) has IFUNC dispatchers
+ * whose first alternative, libat_*_i1, is ARMv7 code (ldrexd, dmb). They pick
+ * it only when libat_have_strexbhd is set, and nothing sets it (GCC's
+ * libatomic/config/linux/arm/init.c has an empty constructor), so on every
+ * CPU the kernel-helper or lock-based routine runs. Linked anyway, the v7
+ * objects put ARMv6K+/v7 instructions in the binary and mark it
+ * Tag_CPU_arch v7. Defining each *_i1 the linker would look for as the
+ * generic routine of the same object keeps them out; what runs is unchanged.
+ */
+async function armv5AtomicAliases(prefix, inputs) {
+  const libatomic = (await sh(`${prefix}gcc`, ['-print-file-name=libatomic.a'])).stdout.trim();
+  const members = new Map(); // archive member -> { defines, needs }
+  for (const line of (await sh(`${prefix}nm`, ['-A', libatomic])).stdout.split('\n')) {
+    const m = /:([^:\s]+):\s*[0-9a-f]*\s+([A-Za-z])\s+(\S+)$/.exec(line);
+    if (!m) continue;
+    const [, member, type, symbol] = m;
+    if (!members.has(member)) members.set(member, { defines: new Set(), needs: new Set() });
+    if (type === 'U') members.get(member).needs.add(symbol);
+    else if (/[A-Zi]/.test(type)) members.get(member).defines.add(symbol);
+  }
+  // Which members the link pulls in, without the v7 alternatives.
+  const wanted = new Set();
+  for (const line of (await sh(`${prefix}nm`, ['-u', ...inputs])).stdout.split('\n')) {
+    const m = /^\s*U\s+(\S+)$/.exec(line);
+    if (m) wanted.add(m[1]);
+  }
+  const pulled = new Set();
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [member, { defines, needs }] of members) {
+      if (pulled.has(member) || ![...defines].some((s) => wanted.has(s))) continue;
+      pulled.add(member);
+      for (const s of needs) if (!s.endsWith('_i1')) wanted.add(s);
+      grew = true;
+    }
+  }
+  const aliases = [];
+  for (const member of pulled) {
+    const { defines, needs } = members.get(member);
+    for (const s of needs) {
+      const generic = s.slice(0, -'_i1'.length);
+      if (s.endsWith('_i1') && defines.has(generic)) aliases.push(`-Wl,--defsym=${s}=${generic}`);
+    }
+  }
+  return aliases;
+}
+
 async function compile(cc, src, obj, includeDir, flags) {
   const { stderr } = await sh(cc[0], [...cc.slice(1), ...flags, '-isystem', includeDir, '-c', src, '-o', privateName(obj)]);
   if (stderr.trim()) console.warn(stderr.trimEnd());
@@ -183,7 +231,9 @@ async function buildArch(arch, bundleC /* null: wgts-js only */) {
   const linkLibs = [lib, '-lm', '-lpthread', '-ldl', ...tc.libs];
   const link = async (name, objects) => {
     const out = join(outDir, name);
-    const { stderr } = await sh(cc[0], [...cc.slice(1), '-static', '-O2', '-s', '-o', privateName(out), ...objects, ...linkLibs]);
+    // Before the inputs: ld must know these symbols when it scans libatomic.a.
+    const aliases = arch === 'armel' ? await armv5AtomicAliases(prefix, [...objects, lib]) : [];
+    const { stderr } = await sh(cc[0], [...cc.slice(1), '-static', '-O2', '-s', ...aliases, '-o', privateName(out), ...objects, ...linkLibs]);
     renameSync(privateName(out), out);
     // static glibc warns that dlopen (QuickJS's .so module loader, unused by wgts) needs shared libraries at run time;
     // soft-float links warn about libgcc's integer-only objects (64-bit division), which are flagged hard-float
