@@ -103,8 +103,8 @@ function renderPeers(ifname, peers, nowSeconds) {
 function renderInterface(ifname, status, nowSeconds) {
 	var body;
 	if (status == null || status.error) {
-		body = E('p', { 'class': 'alert-message warning' },
-			_('The wgts daemon for this interface is not running (ubus object wgts.%s: %s).').format(ifname, status ? status.error : _('no data')));
+		body = E('p', { 'class': 'alert-message warning wgts-down', 'title': status ? status.error : '' },
+			_('The wgts daemon for %s is not running: ubus has no object wgts.%s (is the interface up?).').format(ifname, ifname));
 	}
 	else {
 		body = E('div', {}, [
