@@ -1,6 +1,6 @@
 // qemu-user rows: every pure protocol test bundle, the crypto known answers
 // (test/crypto-kat.test.ts is one of them) and the native-vs-TypeScript AEAD
-// comparison, run by dist/<arch>/wgts-js on the emulated router CPU.
+// and X25519 comparisons, run by dist/<arch>/wgts-js on the emulated router CPU.
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { bundleForQuickjs, pureTestFiles, shimSummary } from '../test/helpers/qjs-bundle.mjs';
@@ -27,7 +27,7 @@ export function selectFiles({ quick, only }) {
   return quick ? all.filter((f) => QUICK_FILES.test(basename(f))) : all;
 }
 
-/** Bundles the selected files and the AEAD comparison once for all arches: [{ name, path }]. */
+/** Bundles the selected files and the AEAD and X25519 comparisons once for all arches: [{ name, path }]. */
 export async function bundleAll(files) {
   const dir = join(CACHE, 'bundles');
   mkdirSync(dir, { recursive: true });
@@ -36,14 +36,15 @@ export async function bundleAll(files) {
     path: await bundleForQuickjs(f, join(dir, basename(f).replace(/\.ts$/, '.mjs'))),
   })));
   const aead = await bundleForQuickjs(join(ROOT, 'test/quickjs/aead-compare.ts'), join(dir, 'aead-compare.mjs'));
-  return { bundles, aead };
+  const x25519 = await bundleForQuickjs(join(ROOT, 'test/quickjs/x25519-compare.ts'), join(dir, 'x25519-compare.mjs'));
+  return { bundles, aead, x25519 };
 }
 
 /**
  * The jobs of one arch's row, to run in a shared pool; each resolves to a
  * check { name, ok, detail, ms }.
  */
-export function userJobs(arch, { bundles, aead }, { aeadCases, timeoutMs }) {
+export function userJobs(arch, { bundles, aead, x25519 }, { aeadCases, timeoutMs }) {
   const { qemu } = USER_ARCHES[arch];
   const runner = join(ROOT, 'dist', arch, 'wgts-js');
   const cpu = userCpu(arch, runner);
@@ -66,6 +67,19 @@ export function userJobs(arch, { bundles, aead }, { aeadCases, timeoutMs }) {
     const detail = result ? `${result.cases} random cases, ${result.checks} checks, ${result.failures.length} mismatches${ok ? '' : `\n${result.failures.slice(0, 5).join('\n')}`}`
       : `${why(r)}\n${r.out.trim().split('\n').slice(-8).join('\n')}`;
     return { name: 'aead-native-vs-ts', ok, detail, ms: r.ms };
+  });
+  // @noble's X25519 costs some 40 M guest instructions a case, so a tenth as many cases.
+  const x25519Cases = Math.max(50, Math.round(aeadCases / 10));
+  jobs.push(async () => {
+    const r = await run([x25519, String(x25519Cases), '20261122']);
+    const line = r.out.split('\n').find((l) => l.startsWith('{'));
+    let result = null;
+    try { result = line ? JSON.parse(line) : null; } catch { result = null; }
+    const ok = r.code === 0 && result !== null && result.cases === x25519Cases && result.automatic === 'native' &&
+      result.failures.length === 0 && result.checks > x25519Cases * 4;
+    const detail = result ? `${result.cases} random and odd cases, ${result.checks} checks, ${result.failures.length} mismatches, dh() on ${result.automatic}${ok ? '' : `\n${result.failures.slice(0, 5).join('\n')}`}`
+      : `${why(r)}\n${r.out.trim().split('\n').slice(-8).join('\n')}`;
+    return { name: 'x25519-native-vs-ts', ok, detail, ms: r.ms };
   });
   return { cpu, jobs };
 }
