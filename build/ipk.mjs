@@ -23,7 +23,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, r
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { buildLuciLib, LUCI_APP_DIR, LUCI_LIB_PATH } from './luci.mjs';
+import { LUCI_APP_DIR, LUCI_LIB_PATH, LUCI_LIB_RESOURCE, writeLuciLib } from './luci.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -250,10 +250,11 @@ function walk(dir, prefix = '') {
   return out;
 }
 
-/** luci.mk's layout: htdocs/ goes to /www, root/ to /. */
+/** luci.mk's layout: htdocs/ goes to /www, root/ to /; plus the built wgts/lib.js. */
 export function luciFiles(appDir = LUCI_APP_DIR) {
   return [
     ...walk(join(appDir, 'htdocs')).map((f) => ({ path: `www/${f}`, source: join(appDir, 'htdocs', f) })),
+    { path: `www/${LUCI_LIB_RESOURCE}`, source: LUCI_LIB_PATH },
     ...walk(join(appDir, 'root')).map((f) => ({ path: f, source: join(appDir, 'root', f) })),
   ];
 }
@@ -293,15 +294,6 @@ export function buildLuciIpk({ outDir, meta, epoch }) {
   writeFileSync(`${file}.tmp-${process.pid}`, ipk);
   renameSync(`${file}.tmp-${process.pid}`, file);
   return { arch: 'all', owrtArch: 'all', file, ipkSize: ipk.length, installedSize: dataTar.length, control };
-}
-
-/** Regenerates wgts/lib.js if src/luci changed since it was committed. */
-async function refreshLuciLib() {
-  const text = await buildLuciLib();
-  if (!existsSync(LUCI_LIB_PATH) || readFileSync(LUCI_LIB_PATH, 'utf8') !== text) {
-    writeFileSync(LUCI_LIB_PATH, text);
-    console.log(`${relative(root, LUCI_LIB_PATH)} rebuilt from src/luci`);
-  }
 }
 
 /** Packages index as OpenWrt's ipkg-make-index.sh writes it. */
@@ -369,6 +361,17 @@ function assembleFeed(feedDir) {
   renameSync(tmp, feedDir);
 }
 
+/** dist/openwrt-feed/luci-app-wgts: openwrt/luci-app-wgts with the built lib.js in htdocs/. */
+function assembleLuciFeed(feedDir) {
+  const tmp = `${feedDir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  cpSync(LUCI_APP_DIR, tmp, { recursive: true });
+  mkdirSync(dirname(join(tmp, 'htdocs', LUCI_LIB_RESOURCE)), { recursive: true });
+  cpSync(LUCI_LIB_PATH, join(tmp, 'htdocs', LUCI_LIB_RESOURCE));
+  rmSync(feedDir, { recursive: true, force: true });
+  renameSync(tmp, feedDir);
+}
+
 function sourceDateEpoch() {
   if (process.env.SOURCE_DATE_EPOCH) return Number.parseInt(process.env.SOURCE_DATE_EPOCH, 10);
   try {
@@ -415,7 +418,7 @@ async function main() {
     }
   }
   const built = arches.map((arch) => buildIpk({ arch, binary: join(root, 'dist', arch, 'wgts'), outDir: out, meta, epoch }));
-  await refreshLuciLib();
+  await writeLuciLib();
   built.push(buildLuciIpk({ outDir: out, meta, epoch }));
   // Index every package of this version in the directory (other arches built earlier included).
   const inIndex = readdirSync(out).filter((f) => f.endsWith('.ipk')).sort().map((f) => {
@@ -428,6 +431,7 @@ async function main() {
   writeIndex(out, inIndex);
   writeReadme(out, meta, inIndex);
   assembleFeed(join(feed, 'wgts'));
+  assembleLuciFeed(join(feed, LUCI_NAME));
   for (const b of built) {
     console.log(`${relative(root, b.file).padEnd(52)} ${String(b.ipkSize).padStart(9)} bytes, installed ${b.installedSize}`);
   }

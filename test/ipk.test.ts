@@ -231,7 +231,7 @@ t.test(`luci-app-wgts_${version}_all.ipk`, (t) => {
     './usr/share/rpcd/acl.d/luci-app-wgts.json': 'root/usr/share/rpcd/acl.d/luci-app-wgts.json',
     './www/luci-static/resources/protocol/wgts.js': 'htdocs/luci-static/resources/protocol/wgts.js',
     './www/luci-static/resources/view/wgts/status.js': 'htdocs/luci-static/resources/view/wgts/status.js',
-    './www/luci-static/resources/wgts/lib.js': 'htdocs/luci-static/resources/wgts/lib.js',
+    './www/luci-static/resources/wgts/lib.js': '../../dist/luci/wgts/lib.js',
   };
   const data = listing(['-tzvf', 'data.tar.gz'], dir);
   const files = data.filter((e) => !e.name.endsWith('/'));
@@ -239,7 +239,7 @@ t.test(`luci-app-wgts_${version}_all.ipk`, (t) => {
   t.ok(data.every((e) => e.owner === '0/0'), 'owned by 0/0');
   t.ok(files.every((e) => e.mode === '-rw-r--r--'), 'files 0644 (web resources and JSON, nothing executable)');
   for (const [name, source] of Object.entries(shipped)) {
-    t.ok(readFileSync(join(dir, 'data', name)).equals(readFileSync(join(app, source))), `${name} is openwrt/luci-app-wgts/${source}`);
+    t.ok(readFileSync(join(dir, 'data', name)).equals(readFileSync(join(app, source))), `${name} is ${join('openwrt/luci-app-wgts', source)}`);
   }
   const gnu = sh(`tar --format=gnu --numeric-owner --owner=0 --group=0 --sort=name -cpf ../data.ref.tar --mtime=@${epoch} . && gzip -dc ../data.tar.gz | cmp - ../data.ref.tar`, join(dir, 'data'));
   t.equal(gnu.status, 0, `data tar equals GNU tar's${gnu.status === 0 ? '' : `: ${gnu.stdout}${gnu.stderr}`}`);
@@ -318,6 +318,11 @@ t.test('SDK feed', (t) => {
     t.ok(existsSync(join(feed, f)), `${f}`);
   }
   t.notOk(existsSync(join(feed, 'src/native/runner.c')), 'test-only runner.c left out');
+  const luciFeed = join(work, 'a/feed/luci-app-wgts');
+  for (const f of ['Makefile', 'htdocs/luci-static/resources/protocol/wgts.js', 'htdocs/luci-static/resources/view/wgts/status.js',
+    'htdocs/luci-static/resources/wgts/lib.js', 'root/usr/share/rpcd/acl.d/luci-app-wgts.json', 'root/usr/share/luci/menu.d/luci-app-wgts.json']) {
+    t.ok(existsSync(join(luciFeed, f)), `luci-app-wgts/${f}`);
+  }
   t.match(readFileSync(join(feed, 'Makefile'), 'utf8'), new RegExp(`^PKG_VERSION:=${npmVersion.replace(/\./g, '\\.')}$`, 'm'), 'Makefile PKG_VERSION is package.json version');
   t.end();
 });

@@ -1,5 +1,6 @@
 // The web server the LuCI tests point Chromium at, on 127.0.0.1: the real
-// view files from openwrt/luci-app-wgts/htdocs under /luci-static/resources,
+// view files from openwrt/luci-app-wgts/htdocs under /luci-static/resources
+// (and wgts/lib.js as build/luci.mjs makes it for the package),
 // the harness (a stand-in for LuCI's own client code) under /harness, and a
 // stand-in for uhttpd's /ubus/ JSON-RPC endpoint that answers from fixtures:
 // `uci` get/add/set/delete on an in-memory /etc/config/network, and
@@ -11,6 +12,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// @ts-expect-error build/luci.mjs is plain JavaScript without types
+import { buildLuciLib, LUCI_LIB_RESOURCE } from '../../build/luci.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const LUCI_APP = join(root, 'openwrt/luci-app-wgts');
@@ -90,6 +93,7 @@ function serveFile(base: string, rel: string): { type: string; body: Buffer } | 
 
 export async function startFixtureServer(opts: { network: UciConfig; status: Record<string, unknown> }): Promise<FixtureServer> {
   const acl = readAcl();
+  const lib = Buffer.from((await buildLuciLib()) as string);
   const network: UciConfig = structuredClone(opts.network);
   const status = new Map(Object.entries(opts.status));
   const calls: FixtureServer['calls'] = [];
@@ -158,7 +162,8 @@ export async function startFixtureServer(opts: { network: UciConfig; status: Rec
       return;
     }
     let file: { type: string; body: Buffer } | null = null;
-    if (url.pathname.startsWith('/luci-static/resources/')) file = serveFile(RESOURCES, url.pathname.slice('/luci-static/resources/'.length));
+    if (url.pathname === `/${LUCI_LIB_RESOURCE}`) file = { type: MIME['.js']!, body: lib };
+    else if (url.pathname.startsWith('/luci-static/resources/')) file = serveFile(RESOURCES, url.pathname.slice('/luci-static/resources/'.length));
     else if (url.pathname.startsWith('/harness/')) file = serveFile(HARNESS, url.pathname.slice('/harness/'.length));
     if (file === null) {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
