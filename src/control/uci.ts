@@ -498,7 +498,9 @@ const FALSE_WORDS = new Set(['0', 'off', 'false', 'no', 'disabled']);
 
 /** Printable, bounded quoting of a user value for a message (never used for keys). */
 function printable(text: string): string {
-  const clipped = text.length > 64 ? `${text.slice(0, 64)}...` : text;
+  // A key pasted into the wrong option must not reach the log: long base64 runs are hidden.
+  const hidden = text.replace(/[A-Za-z0-9+/]{40,}=*/g, '<hidden>');
+  const clipped = hidden.length > 64 ? `${hidden.slice(0, 64)}...` : hidden;
   return clipped.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 

