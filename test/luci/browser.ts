@@ -23,9 +23,9 @@ export function watchErrors(page: Page): string[] {
 }
 
 /** Re-evaluates cond in the page until it is truthy: at most `tries` times, 50 ms apart (the page works on network replies). */
-export async function until<T>(page: Page, cond: () => T, what: string, tries = 100): Promise<T> {
+export async function until<T, A = undefined>(page: Page, cond: (arg: A) => T, what: string, tries = 100, arg?: A): Promise<T> {
   for (let i = 0; i < tries; i++) {
-    const v = await page.evaluate(cond);
+    const v = (await page.evaluate(cond as (a: unknown) => unknown, arg as unknown)) as T;
     if (v) return v;
     await new Promise((r) => setTimeout(r, 50));
   }

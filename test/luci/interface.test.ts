@@ -10,7 +10,8 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
@@ -45,6 +46,9 @@ t.teardown(async () => {
 });
 const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
 const errors = watchErrors(page);
+
+// WGTS_LUCI_SCREENSHOTS=1 also writes docs/luci-interface.png (for the README).
+const SCREENSHOT = process.env.WGTS_LUCI_SCREENSHOTS === '1' ? resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/luci-interface.png') : null;
 
 const VIEW = '#view';
 const MODAL = '#modal_overlay .modal';
@@ -202,6 +206,11 @@ t.test('a new peer: keys, QR code, download, and exactly the expected UCI change
   await page.click(`${MODAL} button:text("Show QR code and configuration")`);
   await page.waitForSelector(`${MODAL} .wgts-qr svg`);
   const shownText = (await page.textContent(`${MODAL} .wgts-config-text`))!;
+  if (SCREENSHOT) {
+    await page.setViewportSize({ width: 1000, height: 1720 });
+    await page.screenshot({ path: SCREENSHOT });
+    await page.setViewportSize({ width: 1100, height: 900 });
+  }
 
   // Decode the QR code from the pixels Chromium draws for it.
   const image = await page.evaluate(async () => {

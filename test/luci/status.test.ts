@@ -3,6 +3,8 @@
 // the daemon's statusTable) through the ACL. The browser clock is Playwright's
 // fake one, so "12 s ago" and the 5 s poll are deterministic.
 import t from 'tap';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { haveChromium, launch, until, watchErrors } from './browser.js';
 import { fixtureKey, LAPTOP, networkFixture, PHONE, statusFixture } from './fixtures.js';
@@ -16,6 +18,9 @@ if (!haveChromium()) {
   t.plan(0, 'needs Debian\'s chromium (apt-get install chromium)');
   process.exit(0);
 }
+
+// WGTS_LUCI_SCREENSHOTS=1 also writes docs/luci-status.png (for the README).
+const SCREENSHOT = process.env.WGTS_LUCI_SCREENSHOTS === '1' ? resolve(dirname(fileURLToPath(import.meta.url)), '../../docs/luci-status.png') : null;
 
 // The page's clock: paused at 2026-01-01T00:00:00Z, moved only by runFor.
 const T0 = Date.UTC(2026, 0, 1);
@@ -99,6 +104,18 @@ t.test('live refresh through poll', async (t) => {
   t.match(await page.getAttribute('tr.wgts-peer .wgts-graph', 'title'), /received 4\.0 KiB\/s, sent 0 B\/s/, 'latest rates');
   const polyline = await page.getAttribute('tr.wgts-peer .wgts-graph svg polyline', 'points');
   t.equal(polyline?.split(' ').length, 2, 'the received line has two points');
+  if (SCREENSHOT) {
+    // A few more readings, so the graph has a shape.
+    for (let i = 1; i <= 8; i++) {
+      server.status.set('wg0', statusFixture('wg0', [
+        { ...laptop, handshakeMs: T0 + 9_000 + i * 5_000, rx: laptop.rx + 30_720 + i * i * 9_000, tx: laptop.tx + 5 * 1024 + i * 4_000 },
+        { ...phone, handshakeMs: T0 + 40_000, rx: i * 1_500 * (i % 3 + 1), tx: i * 700 },
+      ]));
+      await page.clock.runFor(5_000);
+      await until(page, (n) => document.querySelector('tr.wgts-peer .wgts-graph')?.getAttribute('data-points') === String(n), 'the next reading', 100, 2 + i);
+    }
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  }
 });
 
 t.test('only what the ACL grants', async (t) => {
