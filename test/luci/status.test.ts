@@ -118,6 +118,16 @@ t.test('live refresh through poll', async (t) => {
   }
 });
 
+t.test('text from the router is shown as text', async (t) => {
+  const hostile = '<img src=x onerror="window.pwned=1">';
+  server.status.set('wg0', statusFixture('wg0', [{ ...laptop, description: hostile }]));
+  await page.clock.runFor(5_000);
+  await until(page, () => document.querySelectorAll('tr.wgts-peer').length === 1, 'the refresh');
+  t.equal(await page.textContent('tr.wgts-peer strong'), hostile, 'the description appears literally');
+  t.equal(await page.locator('tr.wgts-peer strong img').count(), 0, 'no element made from it');
+  t.equal(await page.evaluate(() => (globalThis as { pwned?: number }).pwned), undefined, 'no script ran');
+});
+
 t.test('only what the ACL grants', async (t) => {
   t.same(server.calls.filter((c) => c.denied), [], 'no call was denied');
   t.same([...new Set(server.calls.map((c) => `${c.object} ${c.method}`))].sort(), ['uci get', 'wgts.wg0 status', 'wgts.wg1 status'], 'only uci get and wgts.<if> status');

@@ -90,11 +90,21 @@
 
 	// ---------------------------------------------------------------- DOM --
 
+	// As LuCI's dom.append: nodes are appended, strings inside an array become
+	// text, and a lone string child is parsed as HTML (views escape with %h).
 	function appendChildren(node, children) {
-		if (children == null || children === false) return;
-		if (Array.isArray(children)) { children.forEach(function(c) { appendChildren(node, c); }); return; }
+		if (children == null) return;
+		if (Array.isArray(children)) {
+			children.forEach(function(c) {
+				if (c instanceof Node) node.appendChild(c);
+				else if (Array.isArray(c)) appendChildren(node, c);
+				else if (c != null) node.appendChild(document.createTextNode(String(c)));
+			});
+			return;
+		}
+		if (typeof children == 'function') { appendChildren(node, children(node)); return; }
 		if (children instanceof Node) { node.appendChild(children); return; }
-		node.appendChild(document.createTextNode(String(children)));
+		node.innerHTML = String(children);
 	}
 
 	function E(tag, attrs, children) {
@@ -541,7 +551,7 @@
 			return node;
 		},
 		addItem: function(v) {
-			var item = E('div', { 'class': 'item', 'data-value': v }, [ E('span', {}, v),
+			var item = E('div', { 'class': 'item', 'data-value': v }, [ E('span', {}, [ v ]),
 				E('button', { 'class': 'cbi-button cbi-button-remove', 'type': 'button', 'title': _('Remove'), 'click': function() { item.remove(); } }, '×') ]);
 			this.items.appendChild(item);
 		},
@@ -780,7 +790,8 @@
 				return Promise.all(columns.map(function(o) {
 					if (o.editable) return o.render(sid).then(function(n) { return E('td', { 'class': 'td cbi-value-field', 'data-title': o.title }, n); });
 					var v = o.textvalue(sid);
-					return Promise.resolve(E('td', { 'class': 'td cbi-value-field', 'data-title': o.title, 'data-name': o.option }, [ v == null || v === '' ? E('em', {}, _('none')) : (v instanceof Node ? v : (typeof v == 'string' && /[<&]/.test(v) ? E('span', { 'class': 'h' }, [ v ]) : String(v))) ]));
+					// A text value is HTML here, as in LuCI's grid cells.
+					return Promise.resolve(E('td', { 'class': 'td cbi-value-field', 'data-title': o.title, 'data-name': o.option }, v == null || v === '' ? E('em', {}, _('none')) : (v instanceof Node ? v : String(v))));
 				})).then(function(cells) {
 					cells.push(E('td', { 'class': 'td cbi-section-actions' }, [
 						E('button', { 'class': 'cbi-button cbi-button-edit', 'type': 'button', 'click': uiInstance.createHandlerFn(self, 'renderMoreOptionsModal', sid) }, _('Edit')),

@@ -105,7 +105,7 @@ var ClientExport = form.DummyValue.extend({
 
 		if (problems.length > 0) {
 			output.replaceChildren(E('div', { 'class': 'alert-message warning wgts-export-problems' },
-				problems.map(function(p) { return E('p', {}, p); })));
+				problems.map(function(p) { return E('p', {}, [ p ]); })));
 			return;
 		}
 
@@ -131,7 +131,7 @@ var ClientExport = form.DummyValue.extend({
 		output.replaceChildren(
 			qr,
 			E('p', {}, E('a', { 'class': 'cbi-button wgts-download', 'href': href, 'download': fileName }, [ _('Download %s').format(fileName) ])),
-			E('pre', { 'class': 'wgts-config-text', 'style': 'white-space:pre-wrap;word-break:break-all' }, text)
+			E('pre', { 'class': 'wgts-config-text', 'style': 'white-space:pre-wrap;word-break:break-all' }, [ text ])
 		);
 	}
 });
@@ -264,7 +264,8 @@ return network.registerProtocol('wgts', {
 		};
 		o.textvalue = function(section_id) {
 			var key = this.cfgvalue(section_id) || '';
-			return key.length > 12 ? key.substr(0, 6) + '…' + key.substr(-6) : key;
+			// Grid cells take HTML.
+			return '%h'.format(key.length > 12 ? key.substr(0, 6) + '…' + key.substr(-6) : key);
 		};
 
 		o = ss.option(form.Value, 'private_key', _('Private Key'),
@@ -313,7 +314,7 @@ return network.registerProtocol('wgts', {
 			var host = this.cfgvalue(section_id);
 			if (!host)
 				return '-';
-			return wgtslib.formatEndpointHostPort(host, +(uci.get('network', section_id, 'endpoint_port') || 51820));
+			return '%h'.format(wgtslib.formatEndpointHostPort(host, +(uci.get('network', section_id, 'endpoint_port') || 51820)));
 		};
 
 		o = ss.option(form.Value, 'endpoint_port', _('Endpoint Port'), _('Optional. Default 51820.'));

@@ -26,6 +26,9 @@ function callStatus(ifname) {
 	});
 }
 
+// Text from the router goes in as arrays: LuCI's E() reads a lone string
+// child as HTML.
+
 // Per peer: byte counters at each poll, to draw rates.
 var history = {};
 
@@ -64,7 +67,7 @@ function trafficGraph(h) {
 		'<rect x="0.5" y="0.5" width="' + (width - 1) + '" height="' + (height - 1) + '" fill="none" stroke="#ccc"/>' +
 		polyline(h.rx, max, width, height, '#2a6ebb') + polyline(h.tx, max, width, height, '#e8871e') + '</svg>';
 	return E('div', {}, [ graph, E('div', { 'class': 'wgts-rate', 'style': 'font-size:90%' },
-		'↓ %s  ↑ %s'.format(wgtslib.formatRate(rxRate), wgtslib.formatRate(txRate))) ]);
+		[ '↓ %s  ↑ %s'.format(wgtslib.formatRate(rxRate), wgtslib.formatRate(txRate)) ]) ]);
 }
 
 function shortKey(key) {
@@ -76,14 +79,14 @@ function renderPeers(ifname, peers, nowSeconds) {
 		var h = record(ifname, peer, nowSeconds);
 		return E('tr', { 'class': 'tr wgts-peer', 'data-public-key': peer.public_key }, [
 			E('td', { 'class': 'td', 'data-title': _('Peer') }, [
-				E('strong', {}, peer.description || _('Untitled peer')), E('br'),
-				E('code', { 'title': peer.public_key }, shortKey(peer.public_key))
+				E('strong', {}, [ peer.description || _('Untitled peer') ]), E('br'),
+				E('code', { 'title': peer.public_key }, [ shortKey(peer.public_key) ])
 			]),
-			E('td', { 'class': 'td wgts-endpoint', 'data-title': _('Endpoint') }, peer.endpoint || _('none yet')),
-			E('td', { 'class': 'td wgts-allowed-ips', 'data-title': _('Allowed IPs') }, (peer.allowed_ips || []).join(', ') || '-'),
-			E('td', { 'class': 'td wgts-handshake', 'data-title': _('Latest handshake') }, wgtslib.formatAgo(peer.latest_handshake, nowSeconds)),
-			E('td', { 'class': 'td wgts-rx', 'data-title': _('Received') }, wgtslib.formatBytes(peer.transfer_rx)),
-			E('td', { 'class': 'td wgts-tx', 'data-title': _('Sent') }, wgtslib.formatBytes(peer.transfer_tx)),
+			E('td', { 'class': 'td wgts-endpoint', 'data-title': _('Endpoint') }, [ peer.endpoint || _('none yet') ]),
+			E('td', { 'class': 'td wgts-allowed-ips', 'data-title': _('Allowed IPs') }, [ (peer.allowed_ips || []).join(', ') || '-' ]),
+			E('td', { 'class': 'td wgts-handshake', 'data-title': _('Latest handshake') }, [ wgtslib.formatAgo(peer.latest_handshake, nowSeconds) ]),
+			E('td', { 'class': 'td wgts-rx', 'data-title': _('Received') }, [ wgtslib.formatBytes(peer.transfer_rx) ]),
+			E('td', { 'class': 'td wgts-tx', 'data-title': _('Sent') }, [ wgtslib.formatBytes(peer.transfer_tx) ]),
 			E('td', { 'class': 'td', 'data-title': _('Traffic') }, trafficGraph(h))
 		]);
 	});
@@ -104,19 +107,19 @@ function renderInterface(ifname, status, nowSeconds) {
 	var body;
 	if (status == null || status.error) {
 		body = E('p', { 'class': 'alert-message warning wgts-down', 'title': status ? status.error : '' },
-			_('The wgts daemon for %s is not running: ubus has no object wgts.%s (is the interface up?).').format(ifname, ifname));
+			[ _('The wgts daemon for %s is not running: ubus has no object wgts.%s (is the interface up?).').format(ifname, ifname) ]);
 	}
 	else {
 		body = E('div', {}, [
 			E('p', {}, [
-				_('Public key'), ': ', E('code', { 'style': 'user-select:all' }, status.public_key || '-'), ' · ',
+				_('Public key'), ': ', E('code', { 'style': 'user-select:all' }, [ status.public_key || '-' ]), ' · ',
 				_('Listen port'), ': ', String(status.listen_port || '-'),
 				status.fwmark ? ' · ' + _('Firewall mark') + ': 0x' + Number(status.fwmark).toString(16) : ''
 			]),
 			renderPeers(ifname, status.peers || [], nowSeconds)
 		]);
 	}
-	return E('div', { 'class': 'cbi-section wgts-interface', 'data-interface': ifname }, [ E('h3', {}, ifname), body ]);
+	return E('div', { 'class': 'cbi-section wgts-interface', 'data-interface': ifname }, [ E('h3', {}, [ ifname ]), body ]);
 }
 
 return view.extend({
