@@ -954,9 +954,8 @@
 	var CBIValue = CBIAbstractValue.extend({
 		value: function(key, label) { this.keylist = this.keylist || []; this.keylist.push(key); this.vallist = this.vallist || []; this.vallist.push(label || key); },
 		renderWidget: function(section_id, option_index, cfgvalue) {
-			var w = new uiInstance.Textfield(cfgvalue, { id: this.cbid(section_id), name: this.cbid(section_id), optional: this.optional || this.rmempty && false,
+			var w = new uiInstance.Textfield(cfgvalue, { id: this.cbid(section_id), name: this.cbid(section_id), optional: !!this.optional,
 				placeholder: this.placeholder, password: this.password, validate: L.bind(this.validate, this, section_id) });
-			w.options.optional = !!this.optional;
 			var node = w.render();
 			return node;
 		}
