@@ -22,10 +22,13 @@ if ! command -v "$cc" >/dev/null 2>&1; then
   echo "fuzz: $cc not found (apt-get install clang libclang-rt-14-dev)" >&2
   exit 2
 fi
-mkdir -p "$cache/fuzz-bin"
+# Binaries per run, so two runs (npm test and the reliability run) never replace each other's.
+bindir="$cache/fuzz-bin/run-$$"
+mkdir -p "$bindir"
+trap 'rm -rf "$bindir"' EXIT
 
 for name in $names; do
-  bin="$cache/fuzz-bin/$name"
+  bin="$bindir/$name"
   extra=""
   sources="$here/$name.c"
   case $name in
@@ -35,8 +38,8 @@ for name in $names; do
   esac
   # shellcheck disable=SC2086 # word splitting of the source and flag lists is wanted
   if ! "$cc" -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-      -o "$bin" $sources $extra >"$cache/fuzz-bin/$name.log" 2>&1; then
-    cat "$cache/fuzz-bin/$name.log" >&2
+      -o "$bin" $sources $extra >"$bindir/$name.log" 2>&1; then
+    cat "$bindir/$name.log" >&2
     echo "fuzz $name runs=0 seconds=0 result=build-failed"
     status=1
     continue
@@ -44,7 +47,7 @@ for name in $names; do
   corpus="$cache/fuzz-corpus/$name"
   artifacts="$cache/fuzz-artifacts/$name"
   mkdir -p "$corpus" "$artifacts"
-  log="$cache/fuzz-bin/$name.run.log"
+  log="$bindir/$name.run.log"
   result=ok
   if [ -d "$here/regressions/$name" ] && [ -n "$(ls "$here/regressions/$name")" ]; then
     if ! "$bin" "$here/regressions/$name"/* >"$log" 2>&1; then
