@@ -1,7 +1,9 @@
 // Crypto known answers that run anywhere wgts runs: pure (no Node APIs), so
 // test/quickjs.test.ts and test-qemu/ run this file on QuickJS, on every
-// router CPU under QEMU. The AEAD answers go through createJsAead() and, on
-// wgts-js where the wgts_native module exists, through createNativeAead().
+// router CPU under QEMU. The AEAD answers go through createJsAead() (the
+// int32 TypeScript implementation), createNobleAead() and, on wgts-js where
+// the wgts_native module exists, createNativeAead(); the X25519 answers
+// through dh(), which is the native X25519 there.
 // Expected values: RFC 7748 / RFC 7693 / the XChaCha draft as published; the
 // ChaCha20-Poly1305 answers with WireGuard's nonce (which the RFC vectors'
 // nonces cannot be expressed as) were computed with OpenSSL, and the chain
@@ -9,7 +11,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import type { Aead } from '../src/crypto/aead.js';
-import { createJsAead, TAG_LEN, xaeadOpen, xaeadSeal } from '../src/crypto/aead.js';
+import { createJsAead, createNobleAead, TAG_LEN, xaeadOpen, xaeadSeal } from '../src/crypto/aead.js';
 import { createNativeAead } from '../src/crypto/native-aead.js';
 import type { NativeAeadFunctions } from '../src/crypto/native-aead.js';
 import { hash, hmac, kdf, mac } from '../src/crypto/blake2s.js';
@@ -97,8 +99,12 @@ function aeadAnswers(t: Test, aead: Aead): void {
   t.equal(chainDigest(aead), CHAIN_DIGEST, '1501 chained seals of lengths 0..1500');
 }
 
-t.test('ChaCha20-Poly1305 known answers: createJsAead', async (t) => {
+t.test('ChaCha20-Poly1305 known answers: createJsAead (the int32 TypeScript one)', async (t) => {
   aeadAnswers(t, createJsAead());
+});
+
+t.test('ChaCha20-Poly1305 known answers: createNobleAead (@noble/ciphers, the reference)', async (t) => {
+  aeadAnswers(t, createNobleAead());
 });
 
 t.test('ChaCha20-Poly1305 known answers: createNativeAead (on wgts-js only)', async (t) => {
