@@ -90,28 +90,30 @@
 
 	// ---------------------------------------------------------------- DOM --
 
-	// As LuCI's dom.append: nodes are appended, strings inside an array become
-	// text, and a lone string child is parsed as HTML (views escape with %h).
-	function appendChildren(node, children) {
+	// As LuCI's dom.append: nodes are appended, the items of an array become
+	// text (a null item the text "null", a nested array its joined text, as
+	// there), and a lone string child is parsed as HTML (views escape with %h).
+	function appendChildren(node, children, lenient) {
 		if (children == null) return;
 		if (Array.isArray(children)) {
 			children.forEach(function(c) {
 				if (c instanceof Node) node.appendChild(c);
-				else if (Array.isArray(c)) appendChildren(node, c);
-				else if (c != null) node.appendChild(document.createTextNode(String(c)));
+				else if (lenient && c == null) return;
+				else if (lenient && Array.isArray(c)) appendChildren(node, c, true);
+				else node.appendChild(document.createTextNode('' + c));
 			});
 			return;
 		}
-		if (typeof children == 'function') { appendChildren(node, children(node)); return; }
+		if (typeof children == 'function') { appendChildren(node, children(node), lenient); return; }
 		if (children instanceof Node) { node.appendChild(children); return; }
-		node.innerHTML = String(children);
+		node.innerHTML = '' + children;
 	}
 
-	function E(tag, attrs, children) {
+	function createElement(tag, attrs, children, lenient) {
 		var node;
 		if (Array.isArray(tag)) {
 			node = document.createDocumentFragment();
-			appendChildren(node, tag);
+			appendChildren(node, tag, lenient);
 			return node;
 		}
 		if (tag.charAt(0) == '<') {
@@ -133,10 +135,13 @@
 			else if (isObject(v)) node.setAttribute(key, JSON.stringify(v));
 			else node.setAttribute(key, v === true ? '' : String(v));
 		}
-		appendChildren(node, children);
+		appendChildren(node, children, lenient);
 		return node;
 	}
-	window.E = E;
+
+	// The views get LuCI's E(); this file's own markup skips null items for brevity.
+	function E(tag, attrs, children) { return createElement(tag, attrs, children, true); }
+	window.E = function(tag, attrs, children) { return createElement(tag, attrs, children, false); };
 
 	var dom = Class.extend({
 		content: function(node, children) {
@@ -398,7 +403,7 @@
 			var overlay = document.getElementById('modal_overlay');
 			var modal = overlay.querySelector('.modal');
 			if (modal.firstChild) modalStack.push(Array.prototype.slice.call(modal.childNodes));
-			domInstance.content(modal, [ title ? E('h4', {}, title) : null ].concat(children));
+			domInstance.content(modal, E([ title ? E('h4', {}, title) : null ].concat(children)));
 			document.body.classList.add('modal-overlay-active');
 			return modal;
 		},
@@ -628,7 +633,7 @@
 			var root = this.root || E('div', { 'class': 'cbi-map', 'id': 'cbi-' + this.config });
 			this.root = root;
 			return Promise.all(this.children.map(function(s) { return s.render(); })).then(L.bind(function(nodes) {
-				domInstance.content(root, [ this.title ? E('h2', {}, this.title) : null, nodes ]);
+				domInstance.content(root, E([ this.title ? E('h2', {}, this.title) : null, nodes ]));
 				domInstance.bindClassInstance(root, this);
 				this.checkDepends();
 				return root;
