@@ -337,7 +337,7 @@ for (const [i, k] of built.entries()) {
     const baseline = stateKey(k);
     const cookieReplyIsFine = k.underLoad;
     let cookieReplies = 0;
-    const r = fuzz({
+    const r = await fuzz({
       target: `device-${k.name}`,
       runs: runsPerKind,
       seed: 0xde00 + i,
@@ -375,7 +375,7 @@ t.test('random datagrams of every type and length, against a device with a live 
   sendFromA(w);
   w.net.deliver();
   const baseline = JSON.stringify(snapshotState(w.b.device));
-  const r = fuzz({
+  const r = await fuzz({
     target: 'device-random',
     runs: runsPerKind,
     seed: 0xde99,

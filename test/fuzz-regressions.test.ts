@@ -13,7 +13,7 @@ for (const target of PARSER_TARGETS) {
   t.test(target.name, async (t) => {
     for (const [file, input] of inputs) {
       let problem: string | null = null;
-      try { target.check(input); } catch (e) { problem = (e as Error).message; }
+      try { await target.check(input); } catch (e) { problem = (e as Error).message; }
       t.equal(problem, null, file);
     }
   });

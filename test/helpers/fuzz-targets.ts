@@ -12,7 +12,8 @@ import {
 import type { DeviceChange, DeviceStatus, PeerChange } from '../../src/control/config.js';
 import { parseResolvConf, parseResponse, TYPE_A, TYPE_AAAA } from '../../src/control/dns.js';
 import { formatUapiGet, parseUapiSet, UapiSession } from '../../src/control/uapi.js';
-import { encodeUbusMessage, parseUbusMessage, ubusFrameLength, UbusMsg } from '../../src/control/ubusmsg.js';
+import { UbusConnection } from '../../src/control/ubus.js';
+import { encodeUbusMessage, parseUbusMessage, UBUS_HEADER_LENGTH, UBUS_MAX_MSGLEN, ubusFrameLength, UbusMsg } from '../../src/control/ubusmsg.js';
 import {
   diffForReload, hostDependencies, hostsToResolve, netifdUpdate, parseUci, toDeviceChange, translateWgtsInterface,
   type UciSection,
@@ -23,6 +24,7 @@ import {
   formatCidr, formatEndpoint, formatIp, ipTotalLength, ipVersion, parseCidr, parseEndpoint, parseIp, type Cidr,
 } from '../../src/routing/ip.js';
 import { buildResponse, ipv4, ipv6 } from './dns-wire.js';
+import { VirtualClock } from './virtual.js';
 import { bytesEqual, must, mutateBytesN, mutateTextN, REGRESSIONS_DIR, Rng, stableText } from './fuzz.js';
 
 /** A parser target: inputs are text or bytes, so failures can be stored as files. */
@@ -31,8 +33,8 @@ export interface ParserTarget<I extends string | Uint8Array> {
   kind: I extends string ? 'text' : 'bytes';
   corpus: () => I[];
   mutate: (rng: Rng, input: I, corpus: readonly I[]) => I;
-  /** Throws on a broken property; false when the input was not judged. */
-  check: (input: I) => boolean | void;
+  /** Throws (or rejects) on a broken property; false when the input was not judged. */
+  check: (input: I) => boolean | void | Promise<boolean | void>;
   /** Runs in `npm test`. */
   runs: number;
 }
@@ -545,6 +547,94 @@ export const ubusTarget: ParserTarget<Uint8Array> = {
   check: checkUbus,
 };
 
+/**
+ * A ubus client connection fed a stream from "ubusd": HELLO, replies to its
+ * own requests, invocations of its hosted object, subscriber notices, all
+ * mutated and cut into chunks. feed() must never throw, a broken stream
+ * stays broken, the receive buffer stays bounded, and everything the client
+ * writes back is a well-formed ubus message (checked as it happens, also for
+ * replies written later by async code: see ubusStreamProblems).
+ */
+const ubusStreamProblemList: string[] = [];
+
+/** Problems seen in writes since the last call (some happen after the check returned). */
+export function ubusStreamProblems(): string[] {
+  return ubusStreamProblemList.splice(0);
+}
+
+/** How deep the stream target reached (so a broken corpus cannot pass vacuously). */
+export const ubusStreamReach = { invocations: 0 };
+
+const CLIENT_ID = 0x2a;
+const OBJECT_ID = 0x51a3;
+
+function ubusStreamCorpus(): Uint8Array[] {
+  const hello = encodeUbusMessage(UbusMsg.HELLO, 0, CLIENT_ID);
+  // The client's first request (seq 1) is the ADD_OBJECT of the object added first.
+  const added = [
+    encodeUbusMessage(UbusMsg.DATA, 1, 0, { objid: OBJECT_ID, objtype: 0x77 }),
+    encodeUbusMessage(UbusMsg.STATUS, 1, 0, { status: 0 }),
+  ];
+  const invoke = (seq: number, method: string, data: BlobmsgTable) =>
+    encodeUbusMessage(UbusMsg.INVOKE, seq, 0x99, { objid: OBJECT_ID, method, data: encodeBlobmsgTable(data), user: 'root', group: 'root' });
+  const streams = [
+    [hello, ...added, invoke(7, 'status', {}), invoke(8, 'set', { name: 'wg0', n: typed('int32', 5) })],
+    [hello, ...added, invoke(9, 'nope', {}), encodeUbusMessage(UbusMsg.NOTIFY, 0, 0, { objid: OBJECT_ID, active: true })],
+    [hello, ...added, encodeUbusMessage(UbusMsg.PING, 3, 0), encodeUbusMessage(UbusMsg.STATUS, 2, 0, { status: 4 }), hello],
+    [hello, encodeUbusMessage(UbusMsg.DATA, 2, 0, { objpath: 'network.interface.wan', objid: 9, objtype: 3, signature: encodeBlobmsgTable({ status: {} }) }),
+      encodeUbusMessage(UbusMsg.STATUS, 2, 0, { status: 0 }), invoke(10, 'set', { name: 'x', n: typed('int32', -1), extra: [1, 2] })],
+  ];
+  return streams.map((parts) => {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) { out.set(p, at); at += p.length; }
+    return out;
+  });
+}
+
+/** Lets promise callbacks (request completions, object registration) run, as the event loop would between reads. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function checkUbusStream(b: Uint8Array): Promise<void> {
+  const clock = new VirtualClock();
+  const conn = new UbusConnection({
+    clock,
+    write: (bytes) => {
+      const m = parseUbusMessage(bytes, 0, bytes.length);
+      if (m === null || ubusFrameLength(bytes, 0, bytes.length) !== bytes.length) {
+        ubusStreamProblemList.push(`wrote a malformed message after input ${toHex(b.subarray(0, 48))}...`);
+      }
+    },
+  });
+  conn.addObject('wgts.wg0', { status: {}, set: { name: 'string', n: 'int32' } }, (req) => {
+    ubusStreamReach.invocations++;
+    return { data: { method: req.method, keys: Object.keys(req.data).length } };
+  });
+  conn.listen('network.interface.*', () => {});
+  conn.invoke('network.interface.wan', 'status').catch(() => {});
+  let healthy = true;
+  for (let at = 0, k = b.length; at < b.length; k = (k * 13 + 5) >>> 0) {
+    const n = 1 + (k % 97);
+    const fine = conn.feed(b, at, Math.min(n, b.length - at));
+    must(healthy || !fine, 'a broken stream became healthy again without a reconnect');
+    healthy = fine;
+    const buffered = (conn as unknown as { rxLength: number }).rxLength;
+    must(buffered <= UBUS_HEADER_LENGTH + UBUS_MAX_MSGLEN, `receive buffer holds ${buffered} bytes`);
+    at += n;
+    await settle();
+  }
+  clock.advance(60_000); // every request times out
+  conn.connectionLost();
+  conn.close();
+  await settle();
+}
+
+export const ubusStreamTarget: ParserTarget<Uint8Array> = {
+  name: 'ubus-stream', kind: 'bytes', runs: 3000, corpus: ubusStreamCorpus,
+  mutate: (rng, b, corpus) => mutateBytesN(rng, b, corpus, 6, 8192),
+  check: checkUbusStream,
+};
+
 // ----------------------------------------------------------------- DNS --
 
 const DNS_NAME = 'vpn.example.org';
@@ -605,7 +695,8 @@ export const resolvConfTarget: ParserTarget<string> = {
 };
 
 export const PARSER_TARGETS: ParserTarget<string | Uint8Array>[] = [
-  ipTarget, ipHeaderTarget, uapiSetTarget, uapiSessionTarget, wgconfTarget, uciTarget, blobmsgTarget, ubusTarget, dnsTarget, resolvConfTarget,
+  ipTarget, ipHeaderTarget, uapiSetTarget, uapiSessionTarget, wgconfTarget, uciTarget, blobmsgTarget, ubusTarget, ubusStreamTarget, dnsTarget,
+  resolvConfTarget,
 ] as ParserTarget<string | Uint8Array>[];
 
 /** Regression inputs stored for a target (file name, input). */

@@ -189,16 +189,16 @@ export interface FuzzOptions<I> {
   seed: number;
   /** Makes input number `run` (usually a mutation of a corpus entry). */
   generate(rng: Rng, run: number): I;
-  /** Throws when a property fails; returns false when the input was skipped as not applicable. */
-  check(input: I): boolean | void;
+  /** Throws (or rejects) when a property fails; returns false when the input was skipped as not applicable. */
+  check(input: I): boolean | void | Promise<boolean | void>;
   /** Bytes to save for a failing input (to turn into a regression fixture). */
   serialize?(input: I): Uint8Array | string;
   /** Failures kept in full (the rest are only counted). */
   keep?: number;
 }
 
-/** Runs one target; never throws (failures are returned). */
-export function fuzz<I>(o: FuzzOptions<I>): FuzzResult<I> {
+/** Runs one target; never rejects (failures are returned). Checks may be async (awaited one at a time). */
+export async function fuzz<I>(o: FuzzOptions<I>): Promise<FuzzResult<I>> {
   const runs = envRuns(o.runs);
   const seed = envSeed(o.seed);
   const budget = envBudgetMs();
@@ -215,7 +215,8 @@ export function fuzz<I>(o: FuzzOptions<I>): FuzzResult<I> {
     const t0 = performance.now();
     let message: string | null = null;
     try {
-      if (o.check(input) !== false) checked++;
+      const judged = o.check(input);
+      if ((judged instanceof Promise ? await judged : judged) !== false) checked++;
     } catch (error) {
       message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
