@@ -77,13 +77,17 @@ const tap = (file, timeoutSec) => [...nice, 'npx', 'tap', '--disable-coverage', 
 const rows = [];
 const started = Date.now();
 
+/** The step whose rows are being added (rows of steps not rerun survive a WGTS_RELIABILITY_ONLY run). */
+let currentStep = '';
+
 function row(target, runs, ms, result, detail = '') {
-  rows.push({ target, runs, seconds: Math.round(ms / 100) / 10, result, detail });
+  rows.push({ step: currentStep, target, runs, seconds: Math.round(ms / 100) / 10, result, detail });
   const line = `${target.padEnd(34)} ${String(runs).padStart(10)} ${`${(ms / 1000).toFixed(1)} s`.padStart(9)}  ${result}${detail ? ` (${detail})` : ''}`;
   console.log(line);
 }
 
 function wanted(name) {
+  currentStep = name;
   return only === null || only.has(name);
 }
 
@@ -101,7 +105,11 @@ async function fuzzFile(name, file, env, timeoutSec) {
   const r = await runLogged(name, tap(file, timeoutSec), { WGTS_FUZZ_REPORT: report, WGTS_FUZZ_SEED: String(seed), ...env }, (timeoutSec + 60) * 1000);
   const summary = tapSummary(r.out);
   const lines = existsSync(report) ? readFileSync(report, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
-  for (const l of lines) row(l.target, l.checked ?? l.runs, l.ms, l.failures === 0 ? 'ok' : 'FAIL', l.failures ? `${l.failures} failing inputs, .cache/fuzz-failures/${l.target}/` : '');
+  for (const l of lines) {
+    const notes = [l.failures ? `${l.failures} failing inputs, .cache/fuzz-failures/${l.target}/` : '',
+      l.slowestMs !== undefined ? `slowest input ${l.slowestMs} ms` : '', l.stalls ? `${l.stalls} slow once, fast when rerun` : ''];
+    row(l.target, l.checked ?? l.runs, l.ms, l.failures === 0 ? 'ok' : 'FAIL', notes.filter(Boolean).join(', '));
+  }
   const ok = r.code === 0 && !r.timedOut && summary !== null && summary.fail === 0;
   row(`${name} (tap)`, summary?.total ?? 0, r.ms, ok ? 'ok' : 'FAIL',
     ok ? `${summary.pass} assertions` : r.timedOut ? `timed out after ${timeoutSec} s, log ${r.logFile}` : `exit ${r.code}, log ${r.logFile}`);
@@ -151,6 +159,17 @@ await fuzzFile('fuzz-native-aead', 'test/fuzz-native.test.ts', { WGTS_FUZZ_RUNS:
 await cFuzz();
 await netTests();
 
+// A partial run keeps the other steps' rows from the last results.json, marked with their date.
+const resultsFile = join(root, 'test-reliability/results.json');
+let earlier = null;
+if (only !== null && existsSync(resultsFile)) {
+  try {
+    const old = JSON.parse(readFileSync(resultsFile, 'utf8'));
+    const rerun = new Set(rows.map((r) => r.step));
+    const kept = (old.rows ?? []).filter((r) => r.step && !rerun.has(r.step)).map((r) => ({ ...r, date: r.date ?? old.date }));
+    if (kept.length) { earlier = { date: old.date, seed: old.seed, steps: [...new Set(kept.map((r) => r.step))] }; rows.unshift(...kept); }
+  } catch { /* an unreadable old file is replaced */ }
+}
 const failed = rows.filter((r) => r.result !== 'ok');
 const totalMs = Date.now() - started;
 const cpu = cpus();
@@ -160,8 +179,9 @@ const results = {
   seed, scale, tsSecondsPerTarget: tsSeconds, libFuzzerSecondsPerHarness: cSeconds, nativeAeadRuns: nativeRuns,
   seconds: Math.round(totalMs / 1000),
   ok: failed.length === 0,
+  ...(earlier ? { keptFromEarlierRun: earlier } : {}),
   rows,
 };
-writeFileSync(join(root, 'test-reliability/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\n${rows.length - failed.length} passed, ${failed.length} failed in ${Math.round(totalMs / 1000)} s; test-reliability/results.json written (logs in .cache/reliability/)`);
 process.exit(failed.length === 0 ? 0 : 1);
