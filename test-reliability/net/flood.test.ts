@@ -5,6 +5,7 @@
 // The attacker namespace routes the spoofed range to itself, so it sees
 // every reply, as an attacker on the path would.
 //
+// Phase 0: the same at 100/s, which wgts should absorb with the peer unharmed.
 // Phase 1: initiations with a valid mac1 (anyone who knows wgts's public key
 // can make them) and garbage inside: wgts must turn to cookie replies, spend
 // bounded CPU, never answer with a response, and keep the wireguard-go peer's
@@ -24,7 +25,7 @@ import { xaeadOpen } from '../../src/crypto/aead.js';
 import { hash, mac } from '../../src/crypto/blake2s.js';
 import { asciiBytes, fromBase64 } from '../../src/crypto/encoding.js';
 import { INITIATION_SIZE } from '../../src/protocol/constants.js';
-import { COOKIE_REPLY, INITIATION, readU32, writeU32 } from '../../src/protocol/messages.js';
+import { COOKIE_REPLY, INITIATION, writeU32 } from '../../src/protocol/messages.js';
 import { createInitiation, Handshake, StaticIdentity } from '../../src/protocol/noise.js';
 import { generateKeyPair } from '../../test/helpers/keys.js';
 import { createNetnsStar, requireInterop, run, startWgts, startWireguardGo, uniqueIfname } from '../../test/helpers/netns.js';
@@ -34,10 +35,11 @@ import { pingStats } from '../tools/relay-rig.js';
 
 const SPOOFED_BASE = '10.99.0.1';
 const SPOOFED_RANGE = '10.99.0.0/16';
+const PHASE0 = { sources: 100, rate: 100, port: 40003 };
 const PHASE1 = { sources: 1000, rate: 5000, total: 50_000, port: 40000, templates: 1024 };
 const PHASE2 = { rate: 100, total: 400, port: PHASE1.port };
 // Keeps wgts under load (> 32 handshake messages/s) during phase 2, at a rate it can digest.
-const BACKGROUND = { sourceBase: '10.99.8.1', sources: 50, rate: 50, total: 300, port: 40002 };
+const BACKGROUND = { sourceBase: '10.99.8.1', sources: 50, rate: 50, total: 750, port: 40002 };
 /**
  * How long wgts may take to work through what the flood left in its socket
  * and complete the peer's next handshake (which itself waits on the peer's
@@ -187,10 +189,23 @@ if (requireInterop(t)) {
     const baseline = await pingStats(goSpoke.exec, star.tunnelV4, 100, 0.02);
     t.equal(baseline.received, 100, 'wireguard-go peer established, no loss before the flood', { ping: baseline.output });
 
-    // ---- phase 1: valid mac1, nothing else ----
-    const templates = join(dir, 'forged.bin');
+    // ---- phase 0: a moderate flood, to see what wgts can absorb ----
     const forged = forgedInitiations(wgtsPublic, PHASE1.templates);
+    const templates = join(dir, 'forged.bin');
     writeFileSync(templates, forged);
+    const moderate = floodIn(attacker.ns, flood, [templates, INITIATION_SIZE, attacker.hubV4, 51820, '10.99.16.1',
+      PHASE0.sources, PHASE0.port, PHASE0.rate, PHASE0.rate * 10, 1000, join(dir, 'replies0.bin')]);
+    await new Promise((r) => setTimeout(r, 500));
+    const [r0, p0] = await Promise.all([moderate, pingStats(goSpoke.exec, star.tunnelV4, 400, 0.02, 2)]);
+    const loss0 = 1 - p0.received / p0.sent;
+    t.comment(`phase 0: ${r0.sent} initiations at ${PHASE0.rate}/s: ${r0.cookieReplies} cookie replies; the peer's pings ` +
+      `${p0.received}/${p0.sent} (${(loss0 * 100).toFixed(1)}% loss), rtt avg ${p0.avgMs} ms max ${p0.maxMs} ms`);
+    t.equal(r0.responses, 0, `phase 0: no response to a forged initiation`);
+    t.ok(loss0 <= 0.1, `at ${PHASE0.rate} initiations/s the established peer's traffic flows (loss ${(loss0 * 100).toFixed(1)}%)`,
+      { ping: p0.output });
+    t.ok(await recoverySeconds(goSpoke.exec, star.tunnelV4) < RECOVERY_MS / 1000, 'and keeps flowing after it');
+
+    // ---- phase 1: valid mac1, nothing else ----
     const replies1 = join(dir, 'replies1.bin');
     const rssBefore = rssKiB(wgts.pid);
     const dropsBefore = await udpReceiveErrors(star.hub);
@@ -239,17 +254,25 @@ if (requireInterop(t)) {
     t.equal((await wgts.wgShow()).peers.length, 2, 'and answers wg show');
 
     // ---- phase 2: a cookie used, as a configured peer, under load ----
-    // Cookies are bound to source address and port; phase 2 sends from the first spoofed source, same port.
-    const reply = cookieReplies.find((r) => r.dst === SPOOFED_BASE);
+    // A background mac1-only flood from other sources keeps wgts under load from here on.
+    const background = floodIn(attacker.ns, flood, [templates, INITIATION_SIZE, attacker.hubV4, 51820, BACKGROUND.sourceBase,
+      BACKGROUND.sources, BACKGROUND.port, BACKGROUND.rate, BACKGROUND.total, 200, join(dir, 'bg.bin')]);
+    await new Promise((r) => setTimeout(r, 1_000));
+    // A fresh cookie (wgts renews its cookie secret every 2 minutes) for the first spoofed source and port.
+    const probeFile = join(dir, 'probe.bin');
+    const probeReplies = join(dir, 'probe-replies.bin');
+    writeFileSync(probeFile, forged.subarray(0, INITIATION_SIZE));
+    await floodIn(attacker.ns, flood, [probeFile, INITIATION_SIZE, attacker.hubV4, 51820, SPOOFED_BASE, 1, PHASE2.port, 10, 1,
+      5_000, probeReplies]);
+    const reply = parseReplies(probeReplies).find((r) => r.data[0] === 3);
     let cookie: Uint8Array | null = null;
     if (reply) {
-      const index = readU32(reply.data, COOKIE_REPLY.receiverIndex);
-      const mac1 = forged.slice((index - 1) * INITIATION_SIZE + INITIATION.mac1, (index - 1) * INITIATION_SIZE + INITIATION.mac2);
+      const mac1 = forged.slice(INITIATION.mac1, INITIATION.mac2); // the probe is forged message 1
       cookie = xaeadOpen(cookieKey(wgtsPublic), reply.data.subarray(COOKIE_REPLY.nonce, COOKIE_REPLY.nonce + 24),
         reply.data.subarray(COOKIE_REPLY.encryptedCookie, 64), mac1);
     }
     t.ok(cookie, 'the attacker decrypted its cookie (only the public key is needed)');
-    if (!cookie) return;
+    if (!cookie) { await background; return; }
 
     // Valid initiations from the flood peer, timestamps 20 ms apart (TAI64N keeps ~16.7 ms), mac2 from the cookie.
     const identity = new StaticIdentity(fromBase64(floodPeerKeys.privateKey)!);
@@ -268,9 +291,6 @@ if (requireInterop(t)) {
     }
     const validFile = join(dir, 'valid.bin');
     writeFileSync(validFile, valid);
-    const background = floodIn(attacker.ns, flood, [templates, INITIATION_SIZE, attacker.hubV4, 51820, BACKGROUND.sourceBase,
-      BACKGROUND.sources, BACKGROUND.port, BACKGROUND.rate, BACKGROUND.total, 200, join(dir, 'bg.bin')]);
-    await new Promise((r) => setTimeout(r, 1_000));
     const replies2 = join(dir, 'replies2.bin');
     const r2 = await floodIn(attacker.ns, flood, [validFile, INITIATION_SIZE, attacker.hubV4, 51820, SPOOFED_BASE,
       1, PHASE2.port, PHASE2.rate, PHASE2.total, 3000, replies2]);
