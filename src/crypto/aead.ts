@@ -37,7 +37,7 @@ function writeNonce(nonce: Uint8Array, counter: number): void {
 /**
  * The pure TypeScript AEAD for runtimes without the native module: the
  * int32-only implementation: sealing 1420-byte packets on QuickJS it runs
- * about 5,300 guest instructions per byte on MIPS32 against @noble's 10,000
+ * about 4,900 guest instructions per byte on MIPS32 against @noble's 10,000
  * (test/quickjs/aead-int32-bench.ts), and is faster on Node too.
  */
 export function createJsAead(): Aead {
