@@ -1,10 +1,10 @@
 // The int32-only BLAKE2s (src/crypto/blake2s-int32.ts) and its WireGuard
-// constructions against RFC 7693 and, byte for byte, against blake2s.ts
+// constructions against RFC 7693 and, byte for byte, against blake2s-noble.ts
 // (@noble/hashes) on random inputs around every block boundary. Pure, so it
 // also runs on QuickJS (test/quickjs.test.ts, test-qemu/).
 import t from 'tap';
 import { blake2s } from '@noble/hashes/blake2.js';
-import * as reference from '../src/crypto/blake2s.js';
+import * as reference from '../src/crypto/blake2s-noble.js';
 import { Blake2s, hash, hmac, kdf, mac } from '../src/crypto/blake2s-int32.js';
 import { asciiBytes, toHex } from '../src/crypto/encoding.js';
 import { prng } from './helpers/prng.js';
