@@ -84,8 +84,8 @@ t.test(`QuickJS (wgts-js): ${QUICKJS_HOURS} h of protocol time`, async (t) => {
     `slope ${(trend.slopePerHour / 1024).toFixed(1)} KiB/h`);
   checkRun(t, r, 'QuickJS');
   t.ok(r.samples.every((s) => Number.isFinite(s.memory) && s.memory > 0), 'QuickJS: RSS read at every sample');
-  // RSS moves in pages as malloc arenas settle (0-44 KiB over 5 h measured); a leak of one small object per
-  // handshake (30 an hour) would pass 64 KiB within the run.
+  // RSS moves in pages as malloc arenas settle (0-44 KiB over 5 h measured); keeping one retired session
+  // per handshake (about a KiB with its replay window, 150 in 5 h) would pass 64 KiB within the run.
   t.ok(trend.growth <= 64 * 1024, `QuickJS: RSS growth after warm-up at most 64 KiB (${(trend.growth / 1024).toFixed(0)} KiB)`);
   t.ok(trend.slopePerHour < 16 * 1024, `QuickJS: under 16 KiB/h (${(trend.slopePerHour / 1024).toFixed(1)} KiB/h)`);
 });
