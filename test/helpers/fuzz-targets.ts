@@ -311,7 +311,12 @@ const WGCONF_TOKENS = ['[Interface]', '[Peer]', 'PrivateKey', 'ListenPort', 'FwM
  * (Shorter fragments only come from the fuzzer splicing keys apart.)
  */
 function namesAKey(message: string, keys: readonly string[]): boolean {
-  for (const key of keys) for (let i = 0; i + 40 <= key.length; i++) if (message.includes(key.slice(i, i + 40))) return true;
+  for (const key of keys) {
+    // Only the base64 parts: a mangled value may hold other text, which messages may quote.
+    for (const run of key.match(/[A-Za-z0-9+/]{40,}/g) ?? []) {
+      for (let i = 0; i + 40 <= run.length; i++) if (message.includes(run.slice(i, i + 40))) return true;
+    }
+  }
   return false;
 }
 
