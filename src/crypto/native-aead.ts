@@ -38,14 +38,15 @@ export function createNativeAead(native: NativeAeadFunctions): Aead {
       if (src !== dst) dst.set(src.subarray(srcOff, srcOff + len), dstOff);
       else if (srcOff !== dstOff) dst.copyWithin(dstOff, srcOff, srcOff + len);
       const lo = counter | 0;
-      const rc = native.aeadSeal(key, lo, counterHigh(counter, lo), aad, dst, dstOff, len);
+      // Per packet: no call for the high half while the counter is an int32.
+      const rc = native.aeadSeal(key, lo, lo === counter ? 0 : counterHigh(counter, lo), aad, dst, dstOff, len);
       if (rc !== len + TAG_LEN) throw nativeError('aeadSeal', rc);
       return rc;
     },
     open(key, counter, aad, src, srcOff, len, dst, dstOff) {
       if (len < TAG_LEN) return -1;
       const lo = counter | 0;
-      const hi = counterHigh(counter, lo);
+      const hi = lo === counter ? 0 : counterHigh(counter, lo);
       if (src === dst && srcOff === dstOff) {
         const rc = native.aeadOpen(key, lo, hi, aad, dst, dstOff, len);
         if (rc < -1) throw nativeError('aeadOpen', rc);

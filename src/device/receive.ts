@@ -60,11 +60,9 @@ function receiveTransport(device: Device, buf: Uint8Array, off: number, len: num
     sendStagedPackets(device, peer);
   }
   keepKeyFreshReceiving(device, peer, kp, now);
-  peer.timers.anyAuthenticatedPacketTraversal();
-  peer.timers.anyAuthenticatedPacketReceived();
+  peer.timers.authenticatedPacketReceived(plainLen > 0);
   peer.rxBytes += len;
   if (plainLen === 0) return; // keepalive
-  peer.timers.dataReceived();
 
   const version = ipVersion(buf, content, plainLen);
   const ipLen = version === 0 ? 0 : ipTotalLength(buf, content, plainLen);

@@ -4,7 +4,7 @@
 // otherwise in the device's scratch buffer.
 import { TAG_LEN } from '../crypto/aead.js';
 import {
-  INITIATION_SIZE, MAX_STAGED_PACKETS, PADDING_MULTIPLE, REKEY_AFTER_MESSAGES, REKEY_AFTER_TIME,
+  INITIATION_SIZE, MAX_STAGED_PACKETS, MESSAGE_TRANSPORT, PADDING_MULTIPLE, REKEY_AFTER_MESSAGES, REKEY_AFTER_TIME,
   REKEY_TIMEOUT, RESPONSE_SIZE, TRANSPORT_HEADER_SIZE,
 } from '../protocol/constants.js';
 import type { Keypair } from '../protocol/keypair.js';
@@ -138,12 +138,20 @@ export function encryptAndSend(device: Device, peer: Peer, kp: Keypair, buf: Uin
     out.set(buf.subarray(off, off + len), TRANSPORT_HEADER_SIZE);
   }
   const plain = start + TRANSPORT_HEADER_SIZE;
-  out.fill(0, plain + len, plain + len + padding);
-  writeTransportHeader(out, start, kp.remoteIndex, counter);
+  if (padding > 0) out.fill(0, plain + len, plain + len + padding);
+  if (counter <= 0x7fffffff) {
+    // Per packet the header is written inline, with int32 arithmetic only:
+    // on QuickJS each helper call costs hundreds of instructions.
+    const index = kp.remoteIndex | 0;
+    out[start] = MESSAGE_TRANSPORT; out[start + 1] = 0; out[start + 2] = 0; out[start + 3] = 0;
+    out[start + 4] = index; out[start + 5] = index >> 8; out[start + 6] = index >> 16; out[start + 7] = index >> 24;
+    out[start + 8] = counter; out[start + 9] = counter >> 8; out[start + 10] = counter >> 16; out[start + 11] = counter >> 24;
+    out[start + 12] = 0; out[start + 13] = 0; out[start + 14] = 0; out[start + 15] = 0;
+  } else {
+    writeTransportHeader(out, start, kp.remoteIndex, counter);
+  }
   device.aead.seal(kp.sendKey, counter, null, out, plain, len + padding, out, plain);
-  peer.timers.anyAuthenticatedPacketTraversal();
-  peer.timers.anyAuthenticatedPacketSent();
-  if (len > 0) peer.timers.dataSent();
+  peer.timers.authenticatedPacketSent(len > 0);
   sendTo(device, peer, out, start, total);
   return true;
 }

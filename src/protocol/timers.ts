@@ -149,6 +149,25 @@ export class PeerTimers {
     else this.needAnotherKeepalive = true;
   }
 
+  /**
+   * A transport packet was sent (data, or a keepalive when !isData): the
+   * three events above in one call, for the per-packet path.
+   */
+  authenticatedPacketSent(isData: boolean): void {
+    if (this.persistentKeepaliveInterval > 0) this.persistentKeepalive.mod(this.persistentKeepaliveInterval * 1000);
+    this.sendKeepalive.del();
+    if (isData && !this.newHandshake.pending) this.newHandshake.mod(KEEPALIVE_TIMEOUT + REKEY_TIMEOUT + this.jitter());
+  }
+
+  /** A transport packet was received (data, or a keepalive when !isData): the events in one call. */
+  authenticatedPacketReceived(isData: boolean): void {
+    if (this.persistentKeepaliveInterval > 0) this.persistentKeepalive.mod(this.persistentKeepaliveInterval * 1000);
+    this.newHandshake.del();
+    if (!isData) return;
+    if (!this.sendKeepalive.pending) this.sendKeepalive.mod(KEEPALIVE_TIMEOUT);
+    else this.needAnotherKeepalive = true;
+  }
+
   /** Any authenticated packet (handshake, keepalive or data) was sent. */
   anyAuthenticatedPacketSent(): void {
     this.sendKeepalive.del();
