@@ -154,7 +154,8 @@ export class AllowedIps<T extends object> {
   lookup(packet: Uint8Array, offset: number, family: Family): T | undefined {
     if (family === 4) {
       if (!(offset >= 0 && offset + 4 <= packet.length)) return undefined;
-      return lookupIn(this.root4, 32, readWord(packet, offset), 0, 0, 0);
+      const a0 = (packet[offset]! << 24) | (packet[offset + 1]! << 16) | (packet[offset + 2]! << 8) | packet[offset + 3]!;
+      return lookupIn(this.root4, 32, a0, 0, 0, 0);
     }
     if (family === 6) {
       if (!(offset >= 0 && offset + 16 <= packet.length)) return undefined;
@@ -283,6 +284,13 @@ export class AllowedIps<T extends object> {
   }
 }
 
+/**
+ * Longest-prefix match. Per packet on QuickJS, where each call costs hundreds
+ * of instructions: the prefix test and the branch bit are inline int32
+ * arithmetic (commonBits/keyBit/Math.clz32 would be calls). A node covers the
+ * address when the address's first `bits` bits equal the node's words, which
+ * are zero past `bits`.
+ */
 function lookupIn<T>(
   root: TrieNode<T> | null,
   maxBits: number,
@@ -293,10 +301,21 @@ function lookupIn<T>(
 ): T | undefined {
   let found: T | undefined;
   let node = root;
-  while (node !== null && commonBits(node, a0, a1, a2, a3) >= node.bits) {
+  while (node !== null) {
+    const bits = node.bits;
+    if (((node.w0 ^ a0) & (bits >= 32 ? -1 : bits === 0 ? 0 : -1 << (32 - bits))) !== 0) break;
+    if (bits > 32) {
+      if (((node.w1 ^ a1) & (bits >= 64 ? -1 : -1 << (64 - bits))) !== 0) break;
+      if (bits > 64) {
+        if (((node.w2 ^ a2) & (bits >= 96 ? -1 : -1 << (96 - bits))) !== 0) break;
+        if (bits > 96 && ((node.w3 ^ a3) & (bits >= 128 ? -1 : -1 << (128 - bits))) !== 0) break;
+      }
+    }
     if (node.value !== undefined) found = node.value;
-    if (node.bits === maxBits) break;
-    node = keyBit(node.bits, a0, a1, a2, a3) === 0 ? node.left : node.right;
+    if (bits === maxBits) break;
+    const word = bits >>> 5;
+    const w = word === 0 ? a0 : word === 1 ? a1 : word === 2 ? a2 : a3;
+    node = ((w >>> (31 - (bits & 31))) & 1) === 0 ? node.left : node.right;
   }
   return found;
 }
