@@ -1,17 +1,27 @@
 #!/usr/bin/env node
 // npm run bench: iperf3 TCP throughput through wgts and through wireguard-go
 // between the same two network namespaces, in the same run, interleaved, plus
-// the daemons' CPU time per GB and their memory. Prints a markdown table and
-// writes bench/results.json. Needs root. See bench/README.md.
+// the daemons' CPU time per GB and their memory (section `throughput`);
+// guest instruction counts on the router CPUs under qemu-user (`insns`,
+// bench/insns.mjs); the daemon's memory with 1 and 1,000 peers (`memory`);
+// 10,000 peers and 50,000 prefixes (`scale`); package sizes (`flash`).
+// Prints markdown tables and writes bench/results.json, keeping the figures
+// of sections not run this time. Needs root. See bench/README.md.
 //
-//   node bench/run.mjs [--seconds N] [--rounds N] [--scenarios A,B,C] [--no-build] [--out FILE]
+//   node bench/run.mjs [--only throughput,insns,memory,scale,flash] [--seconds N] [--rounds N]
+//                      [--scenarios A,B,C] [--arches mips,...] [--memory-arches x86_64,mipsel,...]
+//                      [--no-build] [--out FILE]
 //
-// Env: BENCH_SECONDS, BENCH_ROUNDS, BENCH_SCENARIOS (same meaning as the flags).
+// Env: BENCH_SECONDS, BENCH_ROUNDS, BENCH_SCENARIOS, BENCH_ONLY (same meaning as the flags).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, release, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ARCHES as INSN_ARCHES, METHOD as INSN_METHOD, bundleCosts, measureArch, pluginPath, qemuVersion } from './insns.mjs';
+import { removeDaemonLeftovers } from './daemon.mjs';
+import { MEMORY_METHOD, measureMemory } from './memory.mjs';
+import { SCALE_METHOD, measureScale } from './scale.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WGTS = join(root, 'dist/x86_64/wgts');
@@ -40,8 +50,12 @@ const OUTER1 = '192.168.250.1', OUTER2 = '192.168.250.2';
 const INNER1 = '10.250.0.1', INNER2 = '10.250.0.2';
 const PORT1 = 51820, PORT2 = 51821;
 
+const SECTIONS = ['throughput', 'insns', 'memory', 'scale', 'flash'];
+const MEMORY_ARCHES = ['x86_64', 'mips', 'mipsel'];
+
 function usage(msg) {
-  console.error(`bench: ${msg}\nusage: node bench/run.mjs [--seconds N] [--rounds N] [--scenarios A,B,C] [--no-build] [--out FILE]`);
+  console.error(`bench: ${msg}\nusage: node bench/run.mjs [--only ${SECTIONS.join(',')}] [--seconds N] [--rounds N] [--scenarios A,B,C] ` +
+    '[--arches mips,mipsel,armel,armhf,aarch64] [--memory-arches x86_64,mips,mipsel] [--lookup-arches mips] [--no-build] [--out FILE]');
   process.exit(2);
 }
 
@@ -50,6 +64,10 @@ function parseArgs(argv) {
     seconds: Number(process.env.BENCH_SECONDS ?? 10),
     rounds: Number(process.env.BENCH_ROUNDS ?? 2),
     scenarios: (process.env.BENCH_SCENARIOS ?? 'A,B,C').split(','),
+    only: (process.env.BENCH_ONLY ?? SECTIONS.join(',')).split(','),
+    arches: INSN_ARCHES,
+    memoryArches: MEMORY_ARCHES,
+    lookupArches: ['mips'],
     build: true,
     out: join(root, 'bench/results.json'),
   };
@@ -59,6 +77,10 @@ function parseArgs(argv) {
     if (flag === '--seconds') opts.seconds = Number(value());
     else if (flag === '--rounds') opts.rounds = Number(value());
     else if (flag === '--scenarios') opts.scenarios = value().split(',');
+    else if (flag === '--only') opts.only = value().split(',');
+    else if (flag === '--arches') opts.arches = value().split(',');
+    else if (flag === '--memory-arches') opts.memoryArches = value().split(',');
+    else if (flag === '--lookup-arches') opts.lookupArches = value().split(',').filter(Boolean);
     else if (flag === '--no-build') opts.build = false;
     else if (flag === '--out') opts.out = resolve(value());
     else usage(`unknown argument ${argv[i]}`);
@@ -68,6 +90,11 @@ function parseArgs(argv) {
   opts.scenarios = [...new Set(opts.scenarios.map((s) => s.trim().toUpperCase()))];
   for (const s of opts.scenarios) if (!(s in SCENARIOS)) usage(`unknown scenario ${s}; known: ${Object.keys(SCENARIOS).join(', ')}`);
   if (!opts.scenarios.includes('A') || !opts.scenarios.includes('B')) usage('scenarios A and B are both needed for the ratio');
+  opts.only = [...new Set(opts.only.map((x) => x.trim()).filter(Boolean))];
+  for (const x of opts.only) if (!SECTIONS.includes(x)) usage(`unknown section ${x}; known: ${SECTIONS.join(', ')}`);
+  for (const a of opts.arches) if (!INSN_ARCHES.includes(a)) usage(`unknown arch ${a}; known: ${INSN_ARCHES.join(', ')}`);
+  for (const a of opts.lookupArches) if (!INSN_ARCHES.includes(a)) usage(`unknown arch ${a}; known: ${INSN_ARCHES.join(', ')}`);
+  for (const a of opts.memoryArches) if (!['x86_64', ...INSN_ARCHES].includes(a)) usage(`unknown arch ${a}`);
   return opts;
 }
 
@@ -425,9 +452,8 @@ function ensureBuilt(build) {
   execFileSync(process.execPath, [join(root, 'build/build.mjs')], { cwd: root, stdio: 'inherit', timeout: 600_000 });
 }
 
-async function main() {
-  const opts = parseArgs(process.argv.slice(2));
-  if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces, TUN devices)');
+/** Section `throughput`: the top-level fields of results.json (kept where they were). */
+async function runThroughput(opts) {
   for (const tool of ['ip', 'wg', 'wireguard-go', 'iperf3', 'ping', 'ss']) {
     try { execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }); } catch { throw new Error(`${tool} not found (apt-get install iproute2 wireguard-tools wireguard-go iperf3 iputils-ping)`); }
   }
@@ -478,10 +504,171 @@ async function main() {
     },
     scenarios,
   };
-  const tmp = `${opts.out}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(results, null, 2)}\n`);
-  renameSync(tmp, opts.out);
-  console.log(`\n${table(results)}\n\nwrote ${opts.out.startsWith(`${root}/`) ? relative(root, opts.out) : opts.out}`);
+  console.log(`\n${table(results)}\n`);
+  cleanup();
+  return results;
+}
+
+
+// ---------------------------------------------------------------- router CPUs, memory, scale, flash
+
+
+function stamp() {
+  return { date: new Date().toISOString(), machine: { ...machineInfo(), loadavg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number) } };
+}
+
+/** Builds what the sections need and is missing or stale (test-qemu's rule: binaries older than native/, src/). */
+async function ensureRouterBuilds(arches, build) {
+  const { ensureBuilt: ensureArchBuilt } = await import('../test-qemu/common.mjs');
+  if (!build) {
+    for (const a of arches) if (!existsSync(join(root, 'dist', a, 'wgts-js'))) throw new Error(`dist/${a}/wgts-js is missing and --no-build was given`);
+    return;
+  }
+  ensureArchBuilt(arches, true, (m) => console.log(`== ${m}`));
+}
+
+async function runInsns(opts) {
+  await ensureRouterBuilds(opts.arches, opts.build);
+  const plugin = pluginPath();
+  const bundle = await bundleCosts();
+  const arches = {};
+  for (const arch of opts.arches) {
+    const t0 = Date.now();
+    try {
+      arches[arch] = await measureArch(arch, { plugin, bundle, lookups: opts.lookupArches.includes(arch), log: (m) => console.log(`insns: ${m}`) });
+    } catch (e) {
+      arches[arch] = { error: e.message.slice(0, 2000) };
+      console.error(`insns: ${arch}: ${e.message}`);
+    }
+    console.log(`insns: ${arch} done in ${Math.round((Date.now() - t0) / 1000)} s`);
+  }
+  return { ...stamp(), qemu: qemuVersion(), bundle: 'bench/qjs/costs.ts', method: INSN_METHOD, arches };
+}
+
+async function runMemory(opts) {
+  await ensureRouterBuilds(opts.memoryArches.filter((a) => a !== 'x86_64'), opts.build);
+  if (opts.memoryArches.includes('x86_64')) ensureBuilt(opts.build);
+  removeDaemonLeftovers();
+  const arches = {};
+  for (const arch of opts.memoryArches) {
+    try {
+      arches[arch] = await measureMemory(arch, { log: (m) => console.log(`memory: ${m}`) });
+    } catch (e) {
+      arches[arch] = { error: e.message.slice(0, 2000) };
+      console.error(`memory: ${arch}: ${e.message}`);
+    }
+  }
+  return { ...stamp(), method: MEMORY_METHOD, arches };
+}
+
+async function runScale(opts) {
+  ensureBuilt(opts.build);
+  removeDaemonLeftovers();
+  const bundle = await bundleCosts();
+  return { ...stamp(), method: SCALE_METHOD, ...(await measureScale({ log: (m) => console.log(m), bundle })) };
+}
+
+/** Section `flash`: .ipk and installed (data.tar) bytes per OpenWrt arch, from a private build/ipk.mjs run. */
+function runFlash(opts) {
+  const out = join(root, '.cache/bench/ipk');
+  const args = [join(root, 'build/ipk.mjs'), '--out', out, '--feed', join(root, '.cache/bench/openwrt-feed'), ...(opts.build ? [] : ['--reuse'])];
+  execFileSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 1_800_000 });
+  const packages = readFileSync(join(out, 'Packages'), 'utf8').split(/\n\n+/);
+  const archs = {};
+  for (const p of packages) {
+    const field = (name) => new RegExp(`^${name}: (.+)$`, 'm').exec(p)?.[1];
+    if (field('Package') !== 'wgts') continue;
+    archs[field('Architecture')] = { ipk_bytes: Number(field('Size')), installed_bytes: Number(field('Installed-Size')) };
+  }
+  return { ...stamp(), version: packages.map((p) => /^Version: (.+)$/m.exec(p)?.[1]).find(Boolean) ?? null,
+    method: 'node build/ipk.mjs into .cache/bench/ipk; Size and Installed-Size (bytes of the uncompressed data.tar) of the wgts package per OpenWrt arch', arches: archs };
+}
+
+// ---------------------------------------------------------------- tables of the new sections
+
+const k = (x) => (typeof x === 'number' ? x.toLocaleString('en-US') : '–');
+const kib = (x) => (typeof x === 'number' ? `${(x / 1024).toFixed(2)} MiB` : '–');
+
+function sectionTables(results) {
+  const lines = [];
+  const ins = results.insns;
+  if (ins?.error) lines.push(`Instructions: error: ${ins.error.split('\n')[0]}`, '');
+  if (ins?.arches) {
+    lines.push(`## Guest instructions under qemu-user (${ins.date.slice(0, 10)}, qemu ${ins.qemu}; exact, independent of load)`, '',
+      '| arch (CPU) | seal insns/B | open insns/B | send path insns/B (× seal) | receive path insns/B (× open) | handshake (both sides) | cold start → first packet |',
+      '|---|---:|---:|---:|---:|---:|---:|');
+    for (const [arch, r] of Object.entries(ins.arches)) {
+      if (r.error) { lines.push(`| ${arch} | error: ${r.error.split('\n')[0].slice(0, 80)} |||||| `); continue; }
+      lines.push(`| ${arch} (${r.cpu}) | ${r.aead.seal_per_byte} | ${r.aead.open_per_byte} | ${r.send_path.per_byte} (${r.send_path.ratio_to_aead}×) | ` +
+        `${r.receive_path.per_byte} (${r.receive_path.ratio_to_aead}×) | ${(r.handshake_per_pair / 1e6).toFixed(1)} M | ${(r.cold_start.after_runtime_start / 1e6).toFixed(1)} M |`);
+    }
+    lines.push('', '| arch | send overhead/packet: Device / runtime I/O | receive overhead/packet: Device / runtime I/O | allowed-IPs lookup, 50k prefixes (v4 / v6) |', '|---|---:|---:|---:|');
+    for (const [arch, r] of Object.entries(ins.arches)) {
+      if (r.error) continue;
+      lines.push(`| ${arch} | ${k(r.send_path.overhead_per_packet)}: ${k(r.send_path.device_overhead_per_packet)} / ${k(r.send_path.runtime_io_per_packet)} | ` +
+        `${k(r.receive_path.overhead_per_packet)}: ${k(r.receive_path.device_overhead_per_packet)} / ${k(r.receive_path.runtime_io_per_packet)} | ` +
+        `${r.lookup ? `${k(r.lookup.ipv4_per_lookup)} / ${k(r.lookup.ipv6_per_lookup)}` : '–'} |`);
+    }
+    lines.push('');
+  }
+  const mem = results.memory;
+  if (mem?.error) lines.push(`Memory: error: ${mem.error.split('\n')[0]}`, '');
+  if (mem?.arches) {
+    lines.push(`## Daemon memory, idle (${mem.date.slice(0, 10)})`, '', '| arch | no peers | 1 peer | 1,000 peers | per extra peer |', '|---|---:|---:|---:|---:|');
+    for (const [arch, r] of Object.entries(mem.arches)) {
+      if (r.error) { lines.push(`| ${arch} | error: ${r.error.split('\n')[0].slice(0, 80)} |||| `); continue; }
+      lines.push(`| ${arch}${arch === 'x86_64' ? '' : ' (qemu-user, guest pages)'} | ${kib(r.no_peers.rss_kib)} | ${kib(r.one_peer.rss_kib)} | ${kib(r.thousand_peers.rss_kib)} | ${r.per_peer_kib} KiB |`);
+    }
+    lines.push('');
+  }
+  const sc = results.scale;
+  if (sc?.error) lines.push(`Scale: error: ${sc.error.split('\n')[0]}`, '');
+  if (sc && !sc.error) {
+    lines.push(`## Scale (${sc.date.slice(0, 10)}, x86_64, load average ${sc.loadavg?.join(' ')})`, '',
+      `${k(sc.peers)} peers, ${k(sc.prefixes)} prefixes in one UAPI set (${(sc.request_bytes / 1e6).toFixed(1)} MB): ${sc.uapi_set_seconds} s ` +
+      `(${k(sc.uapi_set_us_per_peer)} µs per peer); RSS ${kib(sc.rss_before_kib)} → ${kib(sc.rss_after_kib)} (peak ${kib(sc.hwm_after_kib)}). ` +
+      `Lookup on x86_64 QuickJS: ${sc.lookup_x86_64_quickjs_ns?.ipv4 ?? '–'} ns (IPv4), ${sc.lookup_x86_64_quickjs_ns?.ipv6 ?? '–'} ns (IPv6).`, '');
+  }
+  const fl = results.flash;
+  if (fl?.error) lines.push(`Flash: error: ${fl.error.split('\n')[0]}`, '');
+  if (fl?.arches) {
+    lines.push(`## Flash (${fl.date.slice(0, 10)}, wgts ${fl.version})`, '', '| OpenWrt arch | .ipk | installed |', '|---|---:|---:|');
+    for (const [arch, r] of Object.entries(fl.arches)) lines.push(`| ${arch} | ${(r.ipk_bytes / 1024).toFixed(0)} KiB | ${kib(r.installed_bytes / 1024)} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces, TUN devices)');
+  let previous = {};
+  try { previous = JSON.parse(readFileSync(opts.out, 'utf8')); } catch { /* first run */ }
+  let results = { ...previous };
+  const save = () => {
+    const tmp = `${opts.out}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(results, null, 2)}\n`);
+    renameSync(tmp, opts.out);
+  };
+  if (opts.only.includes('throughput')) {
+    const t = await runThroughput(opts);
+    results = { ...t, ...Object.fromEntries(Object.entries(results).filter(([key]) => ['insns', 'memory', 'scale', 'flash'].includes(key))) };
+    save();
+  }
+  const sections = { insns: runInsns, memory: runMemory, scale: runScale, flash: runFlash };
+  for (const [name, fn] of Object.entries(sections)) {
+    if (!opts.only.includes(name)) continue;
+    console.log(`== ${name}`);
+    try {
+      results[name] = await fn(opts);
+    } catch (e) {
+      results[name] = { ...stamp(), error: e.message.slice(0, 2000) };
+      console.error(`bench: ${name}: ${e.message}`);
+      process.exitCode = 1;
+    }
+    save(); // each section's figures are kept even if a later one fails
+  }
+  console.log(`\n${sectionTables(results)}\nwrote ${opts.out.startsWith(`${root}/`) ? relative(root, opts.out) : opts.out}`);
 }
 
 let stopping = false; // a signal arrived: failures from here on are ours, not worth reporting

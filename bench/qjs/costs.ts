@@ -39,12 +39,13 @@ import { parseUapiSet } from '../../src/control/uapi.js';
 import type { DeviceChange } from '../../src/control/config.js';
 import { Device } from '../../src/device/device.js';
 import type { Peer } from '../../src/device/peer.js';
+import { keepKeyFreshSending, paddingFor } from '../../src/device/send.js';
 import type { Clock, Endpoint, RandomSource } from '../../src/platform/platform.js';
 import { silentLogger } from '../../src/platform/platform.js';
 import { quickjsClock, Tun, UdpBinding } from '../../src/platform/quickjs.js';
 import { AllowedIps } from '../../src/routing/allowedips.js';
-import { ipVersion, parseCidr } from '../../src/routing/ip.js';
-import { readCounter, writeTransportHeader } from '../../src/protocol/messages.js';
+import { ipTotalLength, ipVersion, parseCidr } from '../../src/routing/ip.js';
+import { messageType, readCounter, writeTransportHeader } from '../../src/protocol/messages.js';
 
 declare function print(...args: unknown[]): void;
 
@@ -461,6 +462,8 @@ function micro(name: string, n: number): Record<string, number> {
   const buf = first;
   const key = kp.sendKey;
   let sink = 0;
+  const metaQueue = new Int32Array(META * BATCH), metaOne = new Int32Array(META);
+  const nullFd = name === 'tunWrite-devnull' ? os.open('/dev/null', os.O_RDWR) : -1;
   const steps: Record<string, () => void> = {
     nothing: () => {},
     'os.now': () => { sink += os.now() > 0 ? 1 : 0; },
@@ -478,6 +481,29 @@ function micro(name: string, n: number): Record<string, number> {
     replay: () => { sink += kp.replay.check(sink + 1000) ? 1 : 0; },
     indices: () => { if (a.indices.get(kp.localIndex)) sink++; },
     readCounter: () => { sink += readCounter(buf, 8); },
+    messageType: () => { sink += messageType(buf, 0, PACKET); },
+    canReceive: () => { if (kp.canReceive(1000)) sink++; },
+    receivedWith: () => { if (peer.keypairs.receivedWith(kp)) sink++; },
+    timersReceived1: () => { peer.timers.authenticatedPacketReceived(true); },
+    timersSent1: () => { peer.timers.authenticatedPacketSent(true); },
+    ipTotalLength: () => { sink += ipTotalLength(buf, TUN_HEADROOM, PACKET); },
+    'open-0': () => { native.aeadOpen(key, 1, 0, null, buf, TUN_HEADROOM, 16); },
+    'device.receiveDatagram-short': () => { a.receiveDatagram(buf, 0, 3, peer.endpoint!); },
+    'stats.invalid++': () => { a.stats.invalid++; },
+    'peer.endpoint=': () => { peer.endpoint = peer.endpoint; },
+    'buf.length': () => { sink += buf.length; },
+    'meta.set': () => { metaQueue.set(metaOne, 12); },
+    'meta-copy-unrolled': () => {
+      const q = metaQueue, m = metaOne, at = 12;
+      q[at + 1] = m[1]!; q[at + 2] = m[2]!; q[at + 3] = m[3]!; q[at + 4] = m[4]!; q[at + 5] = m[5]!; q[at + 6] = m[6]!;
+      q[at + 7] = m[7]!; q[at + 8] = m[8]!; q[at + 9] = m[9]!; q[at + 10] = m[10]!; q[at + 11] = m[11]!;
+    },
+    'tunWrite-devnull': () => { native.tunWrite(nullFd, buf, 0, 100); },
+    'int<2^52': () => { if (kp.sendCounter < 2 ** 52) sink++; },
+    'now-created<180000': () => { if (os.now() - kp.createdAt < 180_000) sink++; },
+    'keepKeyFreshSending': () => { keepKeyFreshSending(a, peer, kp); },
+    'paddingFor': () => { sink += paddingFor(PACKET, 1420); },
+    'sendPacket-noroute': () => { a.sendPacket(buf, 0, 0); },
   };
   const step = steps[name] ?? fail(`unknown step ${name}; known: ${Object.keys(steps).join(' ')}`);
   for (let i = 0; i < n; i++) step();
