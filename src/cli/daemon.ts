@@ -62,6 +62,7 @@ export function startDaemon(ifname: string, logger: Logger, mtuWanted = DEFAULT_
   const udp = new UdpBinding(logger, (buf, off, len, from) => device.receiveDatagram(buf, off, len, from));
   udpRef = udp;
   if (crypto.batch) udp.useBatchCrypto(crypto.batch, (buf, off, len) => device.receiveKeyFor(buf, off, len));
+  udp.useHandshakeQueue((budgetMs) => device.processHandshakes(budgetMs));
   udp.resize(mtu);
   const tun = new Tun(ifname, tunFd, logger, (buf, off, len) => { device.sendPacket(buf, off, len); }, udp,
     (reason) => { if (daemon) shutdown(daemon, reason); });

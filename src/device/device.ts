@@ -7,7 +7,7 @@ import { wipe } from '../crypto/blake2s.js';
 import { toHex } from '../crypto/encoding.js';
 import { equalConstantTime, isZero } from '../crypto/equal.js';
 import type { ConfigTarget, DeviceChange, DeviceStatus, PeerStatus } from '../control/config.js';
-import { MESSAGE_TRANSPORT, TRANSPORT_HEADER_SIZE } from '../protocol/constants.js';
+import { MESSAGE_INITIATION, MESSAGE_RESPONSE, MESSAGE_TRANSPORT, TRANSPORT_HEADER_SIZE } from '../protocol/constants.js';
 import { CookieChecker } from '../protocol/cookie.js';
 import { IndexTable } from '../protocol/indextable.js';
 import type { Keypair } from '../protocol/keypair.js';
@@ -18,11 +18,17 @@ import { RateLimiter } from '../protocol/ratelimiter.js';
 import { type Clock, type Endpoint, type Logger, type RandomSource, silentLogger } from '../platform/platform.js';
 import { AllowedIps } from '../routing/allowedips.js';
 import { IPV4_DST_OFFSET, IPV6_DST_OFFSET, ipVersion } from '../routing/ip.js';
+import { HandshakeQueue } from './handshake-queue.js';
 import { type IndexEntry, Peer } from './peer.js';
 import { receiveDatagram } from './receive.js';
 import { encryptAndSend, keepKeyFreshSending, sendHandshakeInitiation, sendKeepalive, sendStagedPackets, stagePacket } from './send.js';
 
 export const DEFAULT_MTU = 1420;
+
+function isHandshake(buf: Uint8Array, off: number, len: number): boolean {
+  const type = messageType(buf, off, len);
+  return type === MESSAGE_INITIATION || type === MESSAGE_RESPONSE;
+}
 
 export interface DeviceOptions {
   clock: Clock;
@@ -42,6 +48,11 @@ export interface DeviceOptions {
   mtu?: number;
   /** Handshake messages per second above which cookies are demanded. */
   underLoadThreshold?: number;
+  /**
+   * Queue handshake messages (receiveDatagram) until processHandshakes, so a
+   * flood of them cannot hold up data packets. Off: handled as they arrive.
+   */
+  queueHandshakes?: boolean;
 }
 
 export interface DeviceStats {
@@ -51,6 +62,8 @@ export interface DeviceStats {
   rateLimited: number;
   /** IP packets from the TUN with no peer for their destination. */
   noRoute: number;
+  /** Handshake messages dropped because the handshake queue was full. */
+  handshakesDropped: number;
 }
 
 export class Device implements ConfigTarget {
@@ -73,7 +86,9 @@ export class Device implements ConfigTarget {
   readonly rateLimiter = new RateLimiter();
   private rateLimiterCollected = -Infinity;
   readonly load: LoadDetector;
-  readonly stats: DeviceStats = { invalid: 0, cookieRepliesSent: 0, rateLimited: 0, noRoute: 0 };
+  readonly stats: DeviceStats = { invalid: 0, cookieRepliesSent: 0, rateLimited: 0, noRoute: 0, handshakesDropped: 0 };
+  /** Handshake messages waiting for processHandshakes (queueHandshakes only). */
+  readonly handshakeQueue: HandshakeQueue | null;
   /** Where packets without head/tailroom are encrypted. */
   readonly scratch = new Uint8Array(TRANSPORT_HEADER_SIZE + 65535 + 16 + TAG_LEN);
 
@@ -88,14 +103,37 @@ export class Device implements ConfigTarget {
     this.mtu = options.mtu ?? DEFAULT_MTU;
     this.indices = new IndexTable<IndexEntry>(this.random);
     this.load = new LoadDetector(options.underLoadThreshold);
+    this.handshakeQueue = options.queueHandshakes ? new HandshakeQueue() : null;
   }
 
   // ---- data path ----
 
   /** A UDP datagram arrived. buf[off, off+len) may be modified (decrypted in place). */
   receiveDatagram(buf: Uint8Array, off: number, len: number, from: Endpoint): void {
+    const queue = this.handshakeQueue;
+    if (queue && isHandshake(buf, off, len)) {
+      if (!queue.push(buf, off, len, from)) this.stats.handshakesDropped++;
+      this.load.backlog(queue.length, queue.capacity, this.clock.now());
+      return;
+    }
     receiveDatagram(this, buf, off, len, from);
   }
+
+  /**
+   * Handles queued handshake messages, oldest first, until none is left or
+   * budgetMs have passed (at least one). Returns how many still wait.
+   */
+  processHandshakes(budgetMs: number): number {
+    const queue = this.handshakeQueue;
+    if (!queue) return 0;
+    const start = this.clock.now();
+    while (queue.shift(this.handleQueued) && this.clock.now() - start < budgetMs) { /* next */ }
+    return queue.length;
+  }
+
+  private readonly handleQueued = (buf: Uint8Array, off: number, len: number, from: Endpoint): void => {
+    receiveDatagram(this, buf, off, len, from);
+  };
 
   /**
    * The key a transport datagram would be opened with, or null: for runtimes

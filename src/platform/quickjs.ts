@@ -155,6 +155,8 @@ function hasLocalSource(meta: Int32Array): boolean {
 // ---- UDP ----
 
 const BATCH = 32;
+/** Time for queued handshake messages per turn of the event loop. */
+const HANDSHAKE_SLICE_MS = 2;
 const META_AT = Int32Array.from({ length: BATCH }, (_, i) => i * META);
 
 /** Datagrams waiting for one sendmmsg on one socket (offsets into the batch buffer). */
@@ -181,6 +183,8 @@ export class UdpBinding {
   private readonly queue4 = new SendQueue();
   private readonly queue6 = new SendQueue();
   private batchCrypto: BatchCrypto | null = null;
+  private processHandshakes: ((budgetMs: number) => number) | null = null;
+  private handshakeTimer = false;
 
   constructor(private readonly logger: Logger, private readonly onDatagram: (buf: Uint8Array, off: number, len: number, from: Endpoint) => void) {
     this.resize(1420);
@@ -248,12 +252,33 @@ export class UdpBinding {
     this.batchCrypto = { aead, receiveKeyFor };
   }
 
+  /**
+   * The device queues handshake messages (queueHandshakes); they are handled
+   * after each drained read, HANDSHAKE_SLICE_MS at a time, so data packets
+   * get their turn between slices even during a flood.
+   */
+  useHandshakeQueue(process: (budgetMs: number) => number): void {
+    this.processHandshakes = process;
+  }
+
+  private serveHandshakes(): void {
+    const process = this.processHandshakes;
+    if (!process || process(HANDSHAKE_SLICE_MS) === 0 || this.handshakeTimer) return;
+    // More wait: come back after the event loop has polled the sockets again.
+    this.handshakeTimer = true;
+    os.setTimeout(safely(() => {
+      this.handshakeTimer = false;
+      this.serveHandshakes();
+    }), 1);
+  }
+
   private drain(fd: number): void {
     const crypto = this.batchCrypto;
     for (;;) {
       const n = native.udpRecv(fd, this.ring, this.slotSize, 0, BATCH, this.recvMeta);
       if (n <= 0) {
         if (n < 0 && n !== -EAGAIN) this.logger.error(`Failed to receive UDP packets: ${native.strerror(-n)}`);
+        this.serveHandshakes();
         return;
       }
       if (crypto) this.openAhead(crypto, n);
@@ -267,7 +292,10 @@ export class UdpBinding {
         // Results belong to this batch's bytes only.
         crypto?.aead.endOpens();
       }
-      if (n < BATCH) return;
+      if (n < BATCH) {
+        this.serveHandshakes();
+        return;
+      }
     }
   }
 
@@ -477,6 +505,7 @@ export function createQuickjsDevice(logger: Logger, udp: () => UdpBinding, tun: 
     logger,
     aead,
     mtu,
+    queueHandshakes: true,
     sendUdp: (buf, off, len, to) => udp().send(buf, off, len, to),
     writeTun: (buf, off, len) => tun()?.write(buf, off, len),
     bindPort: (port, fwmark) => udp().bind(port, fwmark),

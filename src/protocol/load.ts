@@ -1,10 +1,11 @@
-// Decides when the device is "under load" and must demand cookies. The
-// kernel and wireguard-go watch the length of their handshake queue; wgts
-// handles handshakes inline, so it watches the handshake rate instead: more
-// than `threshold` handshake messages within one second turns cookie mode on,
-// and it stays on for one second after the rate drops (the kernel's
-// UNDER_LOAD_AFTER_TIME). The threshold is what this CPU can afford: on a
-// router one X25519 in JavaScript costs milliseconds.
+// Decides when the device is "under load" and must demand cookies. Two
+// signals, either one turns cookie mode on for one second (the kernel's
+// UNDER_LOAD_AFTER_TIME):
+// - the backlog, as in the kernel and wireguard-go: the runtime queues
+//   handshake messages (device/handshake-queue.ts) and an eighth of the queue
+//   waiting means the CPU is not keeping up, however few it still handles;
+// - the rate, for callers that handle handshakes as they arrive (no queue):
+//   more than `threshold` handshake messages within one second.
 
 export const UNDER_LOAD_AFTER_TIME = 1000;
 
@@ -22,6 +23,12 @@ export class LoadDetector {
       this.count = 0;
     }
     if (++this.count > this.threshold) this.loadUntil = now + UNDER_LOAD_AFTER_TIME;
+    return now < this.loadUntil;
+  }
+
+  /** Records how many handshake messages wait; returns whether we are under load. */
+  backlog(queued: number, capacity: number, now: number): boolean {
+    if (queued >= capacity / 8) this.loadUntil = now + UNDER_LOAD_AFTER_TIME;
     return now < this.loadUntil;
   }
 

@@ -153,53 +153,61 @@ function countBy<T>(items: T[], key: (x: T) => string): Map<string, number> {
 // Three floods and up to three recoveries of up to RECOVERY_MS each.
 t.setTimeout(1_000_000);
 
-const LOAD_DETECTOR_FLAW = 'wgts leaves cookie mode when, saturated, it gets through <= 32 handshake messages/s ' +
-  '(src/protocol/load.ts counts processed messages, not the backlog), and then skips the rate limiter';
-
-// The same attacker in virtual time against one Device, with wgts saturated: it gets to one handshake
-// message every 33 ms (30/s, under the load threshold of 32/s) while many more wait in its socket.
+// The same attacker in virtual time against one Device queueing its handshake messages as the daemon does
+// (queueHandshakes), saturated: a backlog of 100 waits and it gets through one message every 33 ms (30/s,
+// under the rate threshold of 32/s). The backlog alone must keep it in cookie mode, so the attacker's valid
+// cookie initiations meet the rate limiter. (Judging load by the rate handled, as wgts once did, answered
+// every one of them: 288 of 300.)
 t.test('a saturated device stays in cookie mode and keeps rate limiting (virtual time)', async (t) => {
   const clock = new VirtualClock();
   const net = new VirtualNetwork(clock, seededRandom(3));
-  const victim = net.addNode('victim', '192.0.2.1', 51820);
+  const victim = net.addNode('victim', '192.0.2.1', 51820, { queueHandshakes: true });
   const attacker = net.addNode('attacker', '192.0.2.2', 51820);
   net.pair(victim, ['10.0.0.1/32'], attacker, ['10.0.0.2/32']);
-  const forged = forgedInitiations(victim.publicKey, 64);
+  const BACKLOG = 100;
+  const forged = forgedInitiations(victim.publicKey, BACKLOG + 1);
   const source = { address: '10.99.0.1', port: 40000 };
   const feed = (m: Uint8Array, from = source) => victim.device.receiveDatagram(m.slice(), 0, m.length, from);
-  for (let i = 0; i < 40; i++) { clock.advance(10); feed(forged.subarray(i * INITIATION_SIZE, (i + 1) * INITIATION_SIZE), { address: `10.99.8.${i + 1}`, port: 40002 }); }
-  const probe = forged.subarray(40 * INITIATION_SIZE, 41 * INITIATION_SIZE);
+  for (let i = 0; i < BACKLOG; i++) feed(forged.subarray(i * INITIATION_SIZE, (i + 1) * INITIATION_SIZE), { address: `10.99.8.${i + 1}`, port: 40002 });
+  const probe = forged.subarray(BACKLOG * INITIATION_SIZE, (BACKLOG + 1) * INITIATION_SIZE);
   net.queue.length = 0;
   feed(probe);
-  const reply = net.queue.find((d) => d.data[0] === 3);
-  t.ok(reply, 'under load, a cookie reply');
+  while (victim.device.processHandshakes(Infinity) > 0) { /* the probe is last */ }
+  const replies = net.queue.filter((d) => d.data[0] === 3);
+  const reply = replies[replies.length - 1];
+  t.equal(replies.length, BACKLOG + 1, 'under load, cookie replies to all of them');
   if (!reply) return;
   const cookie = xaeadOpen(cookieKey(victim.publicKey), reply.data.subarray(COOKIE_REPLY.nonce, COOKIE_REPLY.nonce + 24),
     reply.data.subarray(COOKIE_REPLY.encryptedCookie, 64), probe.slice(INITIATION.mac1, INITIATION.mac2))!;
+  t.ok(cookie, 'the attacker opens the cookie meant for the probe');
   const identity = new StaticIdentity(attacker.privateKey);
   const hs = new Handshake(victim.publicKey);
   hs.setIdentity(identity);
   const aead = createJsAead();
   const k1 = mac1Key(victim.publicKey);
+  // The backlog again, then one valid initiation in and one message handled every 33 ms.
+  for (let i = 0; i < BACKLOG; i++) feed(forged.subarray(i * INITIATION_SIZE, (i + 1) * INITIATION_SIZE), { address: `10.99.8.${i + 1}`, port: 40002 });
   net.queue.length = 0;
   let responses = 0;
-  const start = clock.now();
-  for (let k = 0; k < 300; k++) {
+  const TICKS = 300;
+  for (let k = 0; k < TICKS; k++) {
     const m = new Uint8Array(INITIATION_SIZE);
     createInitiation(hs, identity, aead, (b) => { b.fill(k & 255); }, 1_800_000_000_000 + 20 * k, 0x10000 + k, m);
     m.set(mac(k1, m.subarray(0, INITIATION.mac1)), INITIATION.mac1);
     m.set(mac(cookie, m.subarray(0, INITIATION.mac2)), INITIATION.mac2);
     clock.advance(33);
     feed(m);
+    victim.device.processHandshakes(0); // exactly one
     responses += net.queue.filter((d) => d.data[0] === 2).length;
     net.queue.length = 0;
   }
-  const seconds = (clock.now() - start) / 1000;
+  // The valid ones were handled from tick BACKLOG on, at 30/s.
+  const seconds = ((TICKS - BACKLOG) * 33) / 1000;
   const budget = RATE_LIMIT.burst + RATE_LIMIT.perSecond * seconds;
-  t.comment(`saturated (30 handshake messages/s processed): ${responses} of 300 answered in ${seconds.toFixed(1)} s; ` +
-    `the rate limiter allows ${budget.toFixed(0)}`);
-  t.ok(responses <= budget, `responses within the rate limiter's budget (${responses} <= ${budget.toFixed(0)})`,
-    { todo: LOAD_DETECTOR_FLAW });
+  t.comment(`saturated (30 handshake messages/s handled, ${BACKLOG} waiting): ${responses} of ${TICKS - BACKLOG} ` +
+    `valid initiations handled were answered in ${seconds.toFixed(1)} s; the rate limiter allows ${budget.toFixed(0)}`);
+  t.ok(responses > 0, 'valid cookie initiations are answered under load');
+  t.ok(responses <= budget, `responses within the rate limiter's budget (${responses} <= ${budget.toFixed(0)})`);
 });
 
 if (requireInterop(t)) {
@@ -289,14 +297,13 @@ if (requireInterop(t)) {
     t.ok(cpu <= wall * 1.05, `wgts CPU bounded by one core (${cpu.toFixed(2)} s in ${wall.toFixed(1)} s)`);
     t.ok(rssKiB(wgts.pid) - rssBefore < 4096, `wgts RSS grew by less than 4 MiB (${rssBefore} -> ${rssKiB(wgts.pid)} KiB)`);
     t.notOk(wgts.exited(), 'wgts survived phase 1');
-    // Known weakness, see docs/SECURITY.md "## Flood": every handshake message costs BLAKE2s in JavaScript, so
-    // wgts digests hundreds to about a thousand per second, and transport datagrams wait in the same socket
-    // queue behind the flood.
-    const weakness = 'handshake messages cost BLAKE2s in JavaScript each and share one socket queue with the data';
+    // Known limit, see docs/SECURITY.md "## Flood": a cookie reply costs wgts about 0.8 ms of JavaScript
+    // (mac1, mac2, the cookie and its XChaCha20-Poly1305), so it answers about a thousand a second and the
+    // handshake queue drops the rest. Data does not wait behind them: transport packets are handled as they
+    // are read, handshake messages in 2 ms slices between reads.
     t.ok(r1.cookieReplies >= r1.sent / 2, `cookie replies for at least half the initiations (${r1.cookieReplies})`,
-      { todo: weakness });
-    t.ok(loss <= 0.1, `the established peer's pings kept flowing (loss ${(loss * 100).toFixed(1)}% <= 10%)`,
-      { todo: weakness });
+      { todo: 'a cookie reply costs about 0.8 ms of JavaScript; the handshake queue drops what wgts cannot answer' });
+    t.ok(loss <= 0.1, `the established peer's pings kept flowing (loss ${(loss * 100).toFixed(1)}% <= 10%)`);
 
     // The flood is over: wgts must work through its backlog and serve again, without help.
     const recoveryS = await recoverySeconds(goSpoke.exec, star.tunnelV4);
@@ -360,7 +367,7 @@ if (requireInterop(t)) {
     t.ok(responses.length > 0, `initiations with a valid cookie are answered under load (${responses.length})`);
     // Passed in most runs here; failed (151 > 144) once, niced on a busy machine: see the virtual-time test below.
     t.ok(responses.length <= budget, `responses within the rate limiter's budget (${responses.length} <= ${budget.toFixed(0)} ` +
-      `of ${r2.sent} sent)`, { todo: LOAD_DETECTOR_FLAW });
+      `of ${r2.sent} sent)`);
     t.equal(r2.cookieReplies, 0, 'no cookie reply to initiations that carry a valid mac2');
 
     const recovery2 = await recoverySeconds(goSpoke.exec, star.tunnelV4);
