@@ -4,20 +4,25 @@
 // mac1 while we are under load.
 import {
   MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_RESPONSE, MESSAGE_TRANSPORT,
-  KEEPALIVE_TIMEOUT, REJECT_AFTER_TIME, REKEY_TIMEOUT, TRANSPORT_HEADER_SIZE,
+  KEEPALIVE_TIMEOUT, REJECT_AFTER_TIME, REKEY_TIMEOUT, TRANSPORT_HEADER_SIZE, TRANSPORT_MIN_SIZE,
 } from '../protocol/constants.js';
 import type { Keypair } from '../protocol/keypair.js';
 import { COOKIE_REPLY, INITIATION, messageType, readCounter, readU32, RESPONSE, TRANSPORT } from '../protocol/messages.js';
 import { commitInitiation, consumeInitiation, consumeResponse } from '../protocol/noise.js';
 import type { Handshake } from '../protocol/noise.js';
 import type { Endpoint } from '../platform/platform.js';
-import { IPV4_SRC_OFFSET, IPV6_SRC_OFFSET, ipTotalLength, ipVersion, parseIp } from '../routing/ip.js';
+import { IPV4_HEADER_MIN_LENGTH, IPV4_SRC_OFFSET, IPV6_HEADER_LENGTH, IPV6_SRC_OFFSET, parseIp } from '../routing/ip.js';
 import type { Device } from './device.js';
 import type { Peer } from './peer.js';
 import { beginSession, sendHandshakeInitiation, sendHandshakeResponse, sendKeepalive, sendStagedPackets } from './send.js';
 
 /** Entry point for every UDP datagram that arrives on the listen port. */
 export function receiveDatagram(device: Device, buf: Uint8Array, off: number, len: number, from: Endpoint): void {
+  // Transport data first and without a call: the type word 4, 0, 0, 0 (LE).
+  if (len >= TRANSPORT_MIN_SIZE && buf[off] === MESSAGE_TRANSPORT && (buf[off + 1]! | buf[off + 2]! | buf[off + 3]!) === 0) {
+    receiveTransport(device, buf, off, len, from);
+    return;
+  }
   switch (messageType(buf, off, len)) {
     case MESSAGE_TRANSPORT:
       receiveTransport(device, buf, off, len, from);
@@ -54,25 +59,32 @@ function receiveTransport(device: Device, buf: Uint8Array, off: number, len: num
   if (!kp.replay.accept(counter)) { device.stats.invalid++; return; }
   const peer = entry.peer;
   peer.endpoint = from;
-  if (peer.keypairs.receivedWith(kp)) {
+  if (kp === peer.keypairs.next && peer.keypairs.receivedWith(kp)) {
     peer.log('Session confirmed by the initiator\'s first packet');
     handshakeComplete(device, peer);
     sendStagedPackets(device, peer);
   }
-  keepKeyFreshReceiving(device, peer, kp, now);
+  if (kp.isInitiator && !peer.sentLastMinuteHandshake) keepKeyFreshReceiving(device, peer, kp, now);
   peer.timers.authenticatedPacketReceived(plainLen > 0);
   peer.rxBytes += len;
   if (plainLen === 0) return; // keepalive
 
-  const version = ipVersion(buf, content, plainLen);
-  const ipLen = version === 0 ? 0 : ipTotalLength(buf, content, plainLen);
-  if (version === 0 || ipLen === 0) {
+  // ipVersion and ipTotalLength inline (content and plainLen are in range: the open succeeded there).
+  const version = buf[content]! >>> 4;
+  let ipLen = 0;
+  if (version === 4 && plainLen >= IPV4_HEADER_MIN_LENGTH) {
+    ipLen = (buf[content + 2]! << 8) | buf[content + 3]!;
+    if (ipLen < IPV4_HEADER_MIN_LENGTH) ipLen = 0;
+  } else if (version === 6 && plainLen >= IPV6_HEADER_LENGTH) {
+    ipLen = ((buf[content + 4]! << 8) | buf[content + 5]!) + IPV6_HEADER_LENGTH;
+  }
+  if (ipLen === 0 || ipLen > plainLen) {
     peer.log('Received a data packet that is not a valid IP packet');
     device.stats.invalid++;
     return;
   }
   const srcOffset = content + (version === 4 ? IPV4_SRC_OFFSET : IPV6_SRC_OFFSET);
-  if (device.allowedIps.lookup(buf, srcOffset, version) !== peer) {
+  if (device.allowedIps.lookup(buf, srcOffset, version === 4 ? 4 : 6) !== peer) {
     peer.log('Dropped a packet from an IP address the peer is not allowed to use');
     device.stats.invalid++;
     return;

@@ -128,7 +128,9 @@ export function encryptAndSend(device: Device, peer: Peer, kp: Keypair, buf: Uin
   const counter = kp.sendCounter;
   if (!kp.canSend(device.clock.now())) return false;
   kp.sendCounter = counter + 1;
-  const padding = paddingFor(len, device.mtu);
+  const mtu = device.mtu;
+  // Full-size and 16-byte-aligned packets need no padding: no call for them.
+  const padding = len === mtu || ((len & (PADDING_MULTIPLE - 1)) === 0 && len <= mtu) ? 0 : paddingFor(len, mtu);
   const total = TRANSPORT_HEADER_SIZE + len + padding + TAG_LEN;
   let out = buf;
   let start = off - TRANSPORT_HEADER_SIZE;
