@@ -353,6 +353,20 @@ t.test('UapiSession: a bad set changes nothing and the connection goes on', asyn
   t.equal(session.closed, false);
 });
 
+t.test('UapiSession: the log says what a set changed, or why it failed, and never a key', async (t) => {
+  const target = new FakeTarget();
+  const logs: string[] = [];
+  const session = new UapiSession(target, (m) => logs.push(m), { strerror: (e) => (e === 98 ? 'Address already in use' : `E${e}`) });
+  session.feed(`set=1\nprivate_key=${hex(1)}\nlisten_port=51820\npublic_key=${hex(2)}\npublic_key=${hex(3)}\nremove=true\n\n`);
+  t.same(logs, ['UAPI set applied: private key, listen port 51820, 1 peer added or updated, 1 peer removed']);
+  session.feed('set=1\n\n');
+  t.equal(logs[1], 'UAPI set applied: no changes');
+  target.result = -98;
+  session.feed('set=1\nlisten_port=1\n\n');
+  t.equal(logs[2], 'UAPI set failed, nothing changed: Address already in use');
+  t.notOk(logs.join('\n').includes(hex(1)) || logs.join('\n').includes(hex(2)), 'no key in the log');
+});
+
 t.test('UapiSession: applyChange errno and failures', async (t) => {
   const target = new FakeTarget();
   const session = new UapiSession(target);

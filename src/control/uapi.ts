@@ -208,6 +208,20 @@ type SessionState = 'operation' | 'get' | 'set';
  * One UAPI connection, without the socket. Like wireguard-go it serves any
  * number of requests per connection; an unknown operation line closes it.
  */
+/** What a set request changed, for the log (no keys: peers by count). */
+function describeChange(change: DeviceChange): string {
+  const parts: string[] = [];
+  if (change.privateKey !== undefined) parts.push(change.privateKey ? 'private key' : 'private key cleared');
+  if (change.listenPort !== undefined) parts.push(`listen port ${change.listenPort}`);
+  if (change.fwmark !== undefined) parts.push(`fwmark ${change.fwmark}`);
+  if (change.replacePeers) parts.push('peers replaced');
+  const removed = change.peers.filter((p) => p.remove).length;
+  const updated = change.peers.length - removed;
+  if (updated > 0) parts.push(`${updated} peer${updated === 1 ? '' : 's'} added or updated`);
+  if (removed > 0) parts.push(`${removed} peer${removed === 1 ? '' : 's'} removed`);
+  return parts.length > 0 ? parts.join(', ') : 'no changes';
+}
+
 export class UapiSession {
   private state: SessionState = 'operation';
   /** The partial operation line. */
@@ -223,10 +237,13 @@ export class UapiSession {
   constructor(
     private readonly target: ConfigTarget,
     private readonly log: (msg: string) => void = () => {},
-    options: { maxSetChars?: number } = {},
+    options: { maxSetChars?: number; strerror?: (errno: number) => string } = {},
   ) {
     this.maxSetChars = options.maxSetChars ?? MAX_SET_REQUEST_CHARS;
+    this.strerror = options.strerror ?? ((errno) => `errno ${errno}`);
   }
+
+  private readonly strerror: (errno: number) => string;
 
   /** True once the server should close the connection; later input is ignored. */
   get closed(): boolean {
@@ -331,9 +348,12 @@ export class UapiSession {
       this.log(`UAPI set failed: ${describe(error)}`);
       return -ENOANO;
     }
-    if (result === 0) return 0;
+    if (result === 0) {
+      this.log(`UAPI set applied: ${describeChange(parsed.change)}`);
+      return 0;
+    }
     if (!Number.isInteger(result)) return -ENOANO;
-    this.log(`UAPI set failed: errno ${-Math.abs(result)}`);
+    this.log(`UAPI set failed, nothing changed: ${this.strerror(Math.abs(result))}`);
     return -Math.abs(result);
   }
 

@@ -25,7 +25,7 @@ class Connection {
 
   constructor(private readonly fd: number, target: ConfigTarget, logger: Logger,
     private readonly buf: Uint8Array, private readonly onClose: (c: Connection) => void) {
-    this.session = new UapiSession(target, (m) => logger.verbose(`UAPI: ${m}`));
+    this.session = new UapiSession(target, (m) => logger.verbose(`UAPI: ${m}`), { strerror: native.strerror });
     os.setReadHandler(fd, safely(() => this.readable()));
   }
 
