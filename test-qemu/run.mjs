@@ -74,10 +74,12 @@ function printMatrix(rows) {
     const passed = r.checks.filter((c) => c.ok).length;
     let what = `${passed}/${r.checks.length} checks`;
     if (r.kind === 'user') {
-      const files = r.checks.filter((c) => c.name !== 'aead-native-vs-ts');
+      const isComparison = (c) => c.name.endsWith('-vs-ts');
+      const files = r.checks.filter((c) => !isComparison(c));
       const assertions = files.reduce((n, c) => n + Number(/^(\d+)\//.exec(c.detail)?.[1] ?? 0), 0);
-      const aead = r.checks.find((c) => c.name === 'aead-native-vs-ts');
-      what = `${files.filter((c) => c.ok).length}/${files.length} files (${assertions} ok), AEAD ${aead?.ok ? 'same' : 'FAIL'}`;
+      const comparisons = r.checks.filter(isComparison);
+      const same = comparisons.filter((c) => c.ok).length;
+      what = `${files.filter((c) => c.ok).length}/${files.length} files (${assertions} ok), native=TS ${same}/${comparisons.length}`;
     }
     lines.push(`${r.arch.padEnd(9)} ${r.kind.padEnd(7)} ${r.where.padEnd(25)} ${(r.ok ? 'PASS' : 'FAIL').padEnd(7)} ${what.padEnd(40)} ${seconds(r.bootMs).padEnd(8)} ${seconds(r.handshakeMs).padEnd(14)} ${seconds(r.ms)}`);
   }

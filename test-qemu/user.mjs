@@ -27,7 +27,7 @@ export function selectFiles({ quick, only }) {
   return quick ? all.filter((f) => QUICK_FILES.test(basename(f))) : all;
 }
 
-/** Bundles the selected files and the AEAD and X25519 comparisons once for all arches: [{ name, path }]. */
+/** Bundles the selected files and the AEAD, X25519 and batch comparisons once for all arches. */
 export async function bundleAll(files) {
   const dir = join(CACHE, 'bundles');
   mkdirSync(dir, { recursive: true });
@@ -37,14 +37,15 @@ export async function bundleAll(files) {
   })));
   const aead = await bundleForQuickjs(join(ROOT, 'test/quickjs/aead-compare.ts'), join(dir, 'aead-compare.mjs'));
   const x25519 = await bundleForQuickjs(join(ROOT, 'test/quickjs/x25519-compare.ts'), join(dir, 'x25519-compare.mjs'));
-  return { bundles, aead, x25519 };
+  const batch = await bundleForQuickjs(join(ROOT, 'test/quickjs/batch-aead-compare.ts'), join(dir, 'batch-aead-compare.mjs'));
+  return { bundles, aead, x25519, batch };
 }
 
 /**
  * The jobs of one arch's row, to run in a shared pool; each resolves to a
  * check { name, ok, detail, ms }.
  */
-export function userJobs(arch, { bundles, aead, x25519 }, { aeadCases, timeoutMs }) {
+export function userJobs(arch, { bundles, aead, x25519, batch }, { aeadCases, timeoutMs }) {
   const { qemu } = USER_ARCHES[arch];
   const runner = join(ROOT, 'dist', arch, 'wgts-js');
   const cpu = userCpu(arch, runner);
@@ -58,28 +59,29 @@ export function userJobs(arch, { bundles, aead, x25519 }, { aeadCases, timeoutMs
     const detail = ok ? `${s.pass}/${s.total}` : `${s.pass}/${s.total}, ${why(r)}\n${[...s.failures, ...r.out.trim().split('\n').slice(-8)].join('\n')}`;
     return { name: b.name, ok, detail, ms: r.ms };
   });
-  jobs.push(async () => {
-    const r = await run([aead, String(aeadCases), '20240611']);
+  /** A comparison program printing one JSON line; ok(result) decides, describe(result) reports. */
+  const compare = (name, args, ok, describe) => async () => {
+    const r = await run(args);
     const line = r.out.split('\n').find((l) => l.startsWith('{'));
     let result = null;
     try { result = line ? JSON.parse(line) : null; } catch { result = null; }
-    const ok = r.code === 0 && result !== null && result.cases === aeadCases && result.failures.length === 0 && result.checks > aeadCases * 10;
-    const detail = result ? `${result.cases} random cases, ${result.checks} checks, ${result.failures.length} mismatches${ok ? '' : `\n${result.failures.slice(0, 5).join('\n')}`}`
+    const passed = r.code === 0 && result !== null && result.failures.length === 0 && ok(result);
+    const detail = result ? `${describe(result)}${passed ? '' : `\n${result.failures.slice(0, 5).join('\n')}`}`
       : `${why(r)}\n${r.out.trim().split('\n').slice(-8).join('\n')}`;
-    return { name: 'aead-native-vs-ts', ok, detail, ms: r.ms };
-  });
+    return { name, ok: passed, detail, ms: r.ms };
+  };
+  jobs.push(compare('aead-native-vs-ts', [aead, String(aeadCases), '20240611'],
+    (x) => x.cases === aeadCases && x.checks > aeadCases * 10,
+    (x) => `${x.cases} random cases, ${x.checks} checks, ${x.failures.length} mismatches`));
   // @noble's X25519 costs some 40 M guest instructions a case, so a tenth as many cases.
   const x25519Cases = Math.max(50, Math.round(aeadCases / 10));
-  jobs.push(async () => {
-    const r = await run([x25519, String(x25519Cases), '20261122']);
-    const line = r.out.split('\n').find((l) => l.startsWith('{'));
-    let result = null;
-    try { result = line ? JSON.parse(line) : null; } catch { result = null; }
-    const ok = r.code === 0 && result !== null && result.cases === x25519Cases && result.automatic === 'native' &&
-      result.failures.length === 0 && result.checks > x25519Cases * 4;
-    const detail = result ? `${result.cases} random and odd cases, ${result.checks} checks, ${result.failures.length} mismatches, dh() on ${result.automatic}${ok ? '' : `\n${result.failures.slice(0, 5).join('\n')}`}`
-      : `${why(r)}\n${r.out.trim().split('\n').slice(-8).join('\n')}`;
-    return { name: 'x25519-native-vs-ts', ok, detail, ms: r.ms };
-  });
+  jobs.push(compare('x25519-native-vs-ts', [x25519, String(x25519Cases), '20261122'],
+    (x) => x.cases === x25519Cases && x.automatic === 'native' && x.checks > x25519Cases * 4,
+    (x) => `${x.cases} random and odd cases, ${x.checks} checks, ${x.failures.length} mismatches, dh() on ${x.automatic}`));
+  // Whole batches on 1, 2 and 4 threads (qemu-user runs guest threads on host threads).
+  const batchRounds = Math.max(9, Math.round(aeadCases / 100));
+  jobs.push(compare('batch-aead-native-vs-ts', [batch, String(batchRounds), '20261122'],
+    (x) => x.rounds === batchRounds && x.checks > batchRounds * 20,
+    (x) => `${x.rounds} batches on 1/2/4 threads, ${x.checks} checks, ${x.failures.length} mismatches`));
   return { cpu, jobs };
 }
