@@ -6,7 +6,7 @@
 // operations divided by b-a, so start-up and set-up drop out exactly.
 // Counts do not depend on the machine's load. Used by bench/run.mjs (--only insns).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bundleForQuickjs, ROOT } from '../test/helpers/qjs-bundle.mjs';
 import { userCpu } from '../test-qemu/common.mjs';
@@ -132,6 +132,28 @@ export async function measureArch(arch, { plugin, bundle, lookups = false, log =
     cold_start: { process_total: cold, after_runtime_start: cold - empty, runtime_start_with_bench_bundle: empty },
     wgts_version_process: binaryStartup,
     lookup,
+  };
+}
+
+/**
+ * Wall-clock figures of the same program on this machine (x86_64, natively):
+ * ms per handshake and the whole cold-start process. Depend on load.
+ */
+export async function hostTimes(bundle) {
+  const runner = join(ROOT, 'dist/x86_64/wgts-js');
+  if (!existsSync(runner)) return { error: 'dist/x86_64/wgts-js is missing' };
+  const hs = await runNice(runner, [bundle, 'handshake-time', '50'], 300_000);
+  const line = hs.out.split('\n').find((l) => l.startsWith('{'));
+  const cold = [];
+  for (let i = 0; i < 5; i++) cold.push((await runNice(runner, [bundle, 'coldstart'], 60_000)).ms);
+  const empty = [];
+  for (let i = 0; i < 5; i++) empty.push((await runNice(runner, [bundle, 'empty'], 60_000)).ms);
+  const median = (v) => v.sort((x, y) => x - y)[v.length >> 1];
+  return {
+    handshake_ms: line ? JSON.parse(line).ms_per_handshake : null,
+    coldstart_process_ms: median(cold),
+    empty_process_ms: median(empty),
+    loadavg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
   };
 }
 

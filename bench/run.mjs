@@ -18,7 +18,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync,
 import { availableParallelism, release, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ARCHES as INSN_ARCHES, METHOD as INSN_METHOD, bundleCosts, measureArch, pluginPath, qemuVersion } from './insns.mjs';
+import { ARCHES as INSN_ARCHES, METHOD as INSN_METHOD, bundleCosts, hostTimes, measureArch, pluginPath, qemuVersion } from './insns.mjs';
 import { removeDaemonLeftovers } from './daemon.mjs';
 import { MEMORY_METHOD, measureMemory } from './memory.mjs';
 import { SCALE_METHOD, measureScale } from './scale.mjs';
@@ -542,7 +542,9 @@ async function runInsns(opts) {
     }
     console.log(`insns: ${arch} done in ${Math.round((Date.now() - t0) / 1000)} s`);
   }
-  return { ...stamp(), qemu: qemuVersion(), bundle: 'bench/qjs/costs.ts', method: INSN_METHOD, arches };
+  // Wall clock on this machine, for the handshake and cold-start times (not counts).
+  const x86_64_wall = await hostTimes(bundle).catch((e) => ({ error: e.message }));
+  return { ...stamp(), qemu: qemuVersion(), bundle: 'bench/qjs/costs.ts', method: INSN_METHOD, arches, x86_64_wall };
 }
 
 async function runMemory(opts) {
@@ -608,6 +610,11 @@ function sectionTables(results) {
       lines.push(`| ${arch} | ${k(r.send_path.overhead_per_packet)}: ${k(r.send_path.device_overhead_per_packet)} / ${k(r.send_path.runtime_io_per_packet)} | ` +
         `${k(r.receive_path.overhead_per_packet)}: ${k(r.receive_path.device_overhead_per_packet)} / ${k(r.receive_path.runtime_io_per_packet)} | ` +
         `${r.lookup ? `${k(r.lookup.ipv4_per_lookup)} / ${k(r.lookup.ipv6_per_lookup)}` : '–'} |`);
+    }
+    const w = ins.x86_64_wall;
+    if (w && !w.error) {
+      lines.push('', `On this x86_64 machine (wall clock, load average ${w.loadavg.join(' ')}): one handshake (both sides) ${w.handshake_ms} ms; ` +
+        `cold start to the first packet delivered ${w.coldstart_process_ms} ms for the whole process (${w.empty_process_ms} ms of it starting wgts-js with the bundle).`);
     }
     lines.push('');
   }

@@ -18,6 +18,7 @@
 //   recv-device N MAX     the Device alone: receiveDatagram on prepared datagrams, delivered nowhere
 //   micro N STEP          one step of the data path N times (see micro())
 //   handshake N           N full handshakes (initiator + responder) between two Devices
+//   handshake-time N      the same on this machine's clock: ms per handshake (not a count)
 //   coldstart             UAPI config of two Devices, first packet: handshake, then delivered
 //   lookup4 N / lookup6 N allowed-IPs lookups among 10,000 peers with 50,000 prefixes
 //   lookup-time N         the same on this machine's clock: ns per lookup (not a count)
@@ -346,8 +347,9 @@ function configureDirect(a: Device, b: Device): void {
   b.applyChange({ privateKey: keyB, replacePeers: false, peers: [peerChange(pubA, { address: '192.0.2.1', port: 51820 }, '10.9.0.1/32')] });
 }
 
-function handshakes(n: number): Record<string, number> {
+function handshakes(n: number, timed = false): Record<string, number> {
   const link = memoryLink(configureDirect);
+  const t0 = os.now();
   for (let i = 0; i < n; i++) {
     link.clock.t += 200_000; // past REJECT_AFTER_TIME: every round is a fresh handshake
     const before = link.peerOfA.keypairs.current;
@@ -357,9 +359,10 @@ function handshakes(n: number): Record<string, number> {
     const confirmed = link.peerOfB.keypairs.current;
     if (!kp || kp === before || !confirmed || (confirmed.localIndex >>> 0) !== (kp.remoteIndex >>> 0)) fail(`handshake ${i + 1} did not complete`);
   }
+  const ms = os.now() - t0;
   link.a.close();
   link.b.close();
-  return { handshakes: n };
+  return timed ? { handshakes: n, ms_per_handshake: Number((ms / n).toFixed(3)) } : { handshakes: n };
 }
 
 /** From a configuration text (as `wg set` sends it) to the first data packet delivered on the other side. */
@@ -599,6 +602,7 @@ switch (mode) {
   case 'recv-device': result = deviceReceive(n, max); break;
   case 'micro': result = micro(maxArg ?? 'nothing', n); break;
   case 'handshake': result = handshakes(n); break;
+  case 'handshake-time': result = handshakes(n, true); break;
   case 'coldstart': result = coldStart(); break;
   case 'lookup4': result = lookups(n, 4); break;
   case 'lookup6': result = lookups(n, 6); break;
