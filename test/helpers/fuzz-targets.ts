@@ -2,7 +2,7 @@
 // has a corpus of valid inputs, a mutator, and a check that throws when a
 // property fails. Shared by the test/fuzz-*.test.ts short runs, the long
 // runs of test-reliability/run.mjs and the replay of
-// test/fixtures/fuzz-regressions/<target>/*.
+// the files in test/fixtures/fuzz-regressions/<target>/.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
