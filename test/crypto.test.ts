@@ -393,6 +393,13 @@ t.test('keyFromBase64', async (t) => {
   t.equal(keyFromBase64(text.slice(0, 42) + '=='), null, 'two padding characters');
   t.equal(keyFromBase64(text.slice(0, 10) + '*' + text.slice(11)), null, 'bad character');
   t.equal(keyFromBase64(''), null, 'empty');
+  // The last character carries 2 bits that padding discards: `wg` refuses them set, and so do we.
+  const last = text.charCodeAt(42);
+  t.equal(keyFromBase64(text.slice(0, 42) + String.fromCharCode(last + 1) + '='), null, 'leftover bits set');
+  t.same(fromBase64('YQ=='), Uint8Array.of(97));
+  t.equal(fromBase64('YR=='), null, 'leftover bits under two padding characters');
+  t.same(fromBase64('YWI='), Uint8Array.of(97, 98));
+  t.equal(fromBase64('YWJ='), null, 'leftover bits under one padding character');
 });
 
 t.test('hex round trip and rejection', async (t) => {

@@ -46,6 +46,8 @@ export function fromBase64(text: string): Uint8Array | null {
     if (o < out.length) out[o++] = n >>> 16;
     if (o < out.length) out[o++] = (n >>> 8) & 255;
     if (o < out.length) out[o++] = n & 255;
+    // The bits padding leaves over must be zero (canonical form, as `wg` demands).
+    else if ((n & (pad === 2 ? 0xffff : 0xff)) !== 0) return null;
   }
   return out;
 }
