@@ -105,16 +105,44 @@ async function ensureHostQjsc() {
   if (!existsSync(hostQjsc)) await sh('make', ['-C', dirname(hostQjsc), `-j${availableParallelism()}`, 'qjsc']);
 }
 
-/** 3. Bytecode of the bundle as C. QuickJS bytecode is the same on every
- * target (little-endian on disk, swapped on load by big-endian CPUs). */
-async function compileBundle(bundleFile) {
-  const out = join(root, '.cache/build/wgts_bundle.c');
+/**
+ * 3. Bytecode of the bundle as C. Function bytecode is little-endian on disk
+ * and swapped on load by big-endian CPUs, but QuickJS 2025-04-26 stores each
+ * compiled regular expression as raw bytes in the writer's byte order and
+ * does not swap those: a little-endian qjsc makes regular expressions that
+ * crash a big-endian CPU. So big-endian targets get bytecode from their own
+ * qjsc, run under qemu-user (qjscCommand).
+ */
+async function compileBundle(bundleFile, qjsc = [hostQjsc], name = 'wgts_bundle.c') {
+  const out = join(root, '.cache/build', name);
   mkdirSync(dirname(out), { recursive: true });
   // -c: bytecode only (our own main() in native/main.c); -s: drop debug info;
   // -M: wgts_native is a C module, not a file to load.
-  await sh(hostQjsc, ['-c', '-m', '-s', '-N', 'wgts_bundle', '-M', 'wgts_native', '-o', privateName(out), bundleFile]);
+  await sh(qjsc[0], [...qjsc.slice(1), '-c', '-m', '-s', '-N', 'wgts_bundle', '-M', 'wgts_native', '-o', privateName(out), bundleFile]);
   renameSync(privateName(out), out);
   return out;
+}
+
+/** Big-endian arches and the qemu-user that runs their qjsc. */
+const BIG_ENDIAN = { mips: 'qemu-mips-static' };
+
+/** qjsc built for a big-endian arch (static, like wgts), as a command run through qemu-user. */
+async function qjscCommand(arch, cc, qjsDir, lib, libs) {
+  const qemu = BIG_ENDIAN[arch];
+  try {
+    await sh(qemu, ['-version']);
+  } catch {
+    throw new Error(`${qemu} not found (apt-get install qemu-user-static): ${arch} bytecode must come from its own qjsc`);
+  }
+  const exe = join(qjsDir, 'qjsc-target');
+  if (!existsSync(exe) || statSync(exe).mtimeMs < statSync(lib).mtimeMs) {
+    const version = readFileSync(join(quickjsSrc, 'VERSION'), 'utf8').trim();
+    const obj = join(qjsDir, 'qjsc-target.o');
+    await sh(cc[0], [...cc.slice(1), '-O2', '-D_GNU_SOURCE', `-DCONFIG_VERSION="${version}"`, '-c', join(qjsDir, 'qjsc.c'), '-o', obj]);
+    await sh(cc[0], [...cc.slice(1), '-static', '-o', privateName(exe), obj, lib, '-lm', '-lpthread', '-ldl', ...libs]);
+    renameSync(privateName(exe), exe);
+  }
+  return [qemu, exe];
 }
 
 /** The compiler command (gcc plus flags) and the libraries to link last, for one arch. */
@@ -242,6 +270,10 @@ async function buildArch(arch, bundleC /* null: wgts-js only */) {
     return out;
   };
   const outputs = [link('wgts-js', [runnerObj, ...moduleObjs])];
+  if (bundleC !== null && BIG_ENDIAN[arch]) {
+    const qjsc = await qjscCommand(arch, cc, qjsDir, lib, tc.libs);
+    bundleC = await compileBundle(join(root, 'dist/wgts.js'), qjsc, `wgts_bundle-${arch}.c`);
+  }
   if (bundleC !== null) {
     const [mainObj, bundleObj] = await Promise.all([obj(join(root, 'native/main.c')), obj(bundleC, ['-O2'])]);
     outputs.unshift(link('wgts', [mainObj, bundleObj, ...moduleObjs]));

@@ -74,12 +74,12 @@ function printMatrix(rows) {
     const passed = r.checks.filter((c) => c.ok).length;
     let what = `${passed}/${r.checks.length} checks`;
     if (r.kind === 'user') {
-      const isComparison = (c) => c.name.endsWith('-vs-ts');
+      const isComparison = (c) => /-vs-(ts|node)$/.test(c.name);
       const files = r.checks.filter((c) => !isComparison(c));
       const assertions = files.reduce((n, c) => n + Number(/^(\d+)\//.exec(c.detail)?.[1] ?? 0), 0);
       const comparisons = r.checks.filter(isComparison);
       const same = comparisons.filter((c) => c.ok).length;
-      what = `${files.filter((c) => c.ok).length}/${files.length} files (${assertions} ok), native=TS ${same}/${comparisons.length}`;
+      what = `${files.filter((c) => c.ok).length}/${files.length} files (${assertions} ok), native=reference ${same}/${comparisons.length}`;
     }
     lines.push(`${r.arch.padEnd(9)} ${r.kind.padEnd(7)} ${r.where.padEnd(25)} ${(r.ok ? 'PASS' : 'FAIL').padEnd(7)} ${what.padEnd(40)} ${seconds(r.bootMs).padEnd(8)} ${seconds(r.handshakeMs).padEnd(14)} ${seconds(r.ms)}`);
   }
@@ -109,9 +109,8 @@ async function main() {
   if (missing.length > 0) throw new Error(`missing tools: ${missing.join(', ')} (run as root to install them)`);
   if (opts.system.length > 0 && process.getuid?.() !== 0) throw new Error('the full-system rows need root (network namespaces)');
 
-  ensureBuilt(opts.user.filter((a) => !opts.system.includes(a)), false, log);
-  ensureBuilt(opts.system, true, log);
-  ensureBuilt(opts.user.filter((a) => opts.system.includes(a)), false, log);
+  // Every row runs the shipped wgts too, so every arch needs both executables.
+  ensureBuilt([...new Set([...opts.user, ...opts.system])], true, log);
 
   const files = selectFiles({ quick: opts.quick, only: opts.files });
   const bundled = await bundleAll(files);

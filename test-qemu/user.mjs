@@ -1,6 +1,7 @@
 // qemu-user rows: every pure protocol test bundle, the crypto known answers
 // (test/crypto-kat.test.ts is one of them) and the native-vs-TypeScript AEAD
 // and X25519 comparisons, run by dist/<arch>/wgts-js on the emulated router CPU.
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { bundleForQuickjs, pureTestFiles, shimSummary } from '../test/helpers/qjs-bundle.mjs';
@@ -83,5 +84,28 @@ export function userJobs(arch, { bundles, aead, x25519, batch }, { aeadCases, ti
   jobs.push(compare('batch-aead-native-vs-ts', [batch, String(batchRounds), '20261122'],
     (x) => x.rounds === batchRounds && x.checks > batchRounds * 20,
     (x) => `${x.rounds} batches on 1/2/4 threads, ${x.checks} checks, ${x.failures.length} mismatches`));
+  // The shipped executable itself (bytecode compiled ahead, unlike the bundles above): start-up, a clear
+  // error, and key helpers whose X25519 must agree with Node's.
+  jobs.push(async () => {
+    const wgts = join(ROOT, 'dist', arch, 'wgts');
+    const exe = (args, input) => runProcess(qemu, ['-cpu', cpu, wgts, ...args], { timeoutMs, input });
+    const started = Date.now();
+    const bad = await exe(['-f', 'a/b']);
+    const key = await exe(['genkey']);
+    const pub = await exe(['pubkey'], key.out);
+    const raw = Buffer.from(key.out.trim(), 'base64');
+    let expected = '';
+    try {
+      const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), raw]);
+      expected = Buffer.from(createPublicKey(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }))
+        .export({ format: 'jwk' }).x, 'base64url').toString('base64');
+    } catch { /* a malformed key fails below */ }
+    const problems = [];
+    if (bad.code !== 1 || !/invalid interface name/.test(bad.out)) problems.push(`wgts -f a/b: ${why(bad)}: ${bad.out.trim().slice(-300)}`);
+    if (key.code !== 0 || raw.length !== 32) problems.push(`genkey: ${why(key)}: ${key.out.trim().slice(-300)}`);
+    if (pub.code !== 0 || pub.out.trim() !== expected) problems.push(`pubkey: ${why(pub)}: ${pub.out.trim()} want ${expected}`);
+    const detail = problems.length === 0 ? 'starts, refuses a bad name, genkey | pubkey = Node\'s X25519' : problems.join('\n');
+    return { name: 'wgts-cli-vs-node', ok: problems.length === 0, detail, ms: Date.now() - started };
+  });
   return { cpu, jobs };
 }
