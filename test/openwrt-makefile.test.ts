@@ -79,3 +79,13 @@ t.test('the SDK feed builds and installs wgts', (t) => {
   t.match(key.out, /^[A-Za-z0-9+/]{43}=\n$/, 'and runs the bundled TypeScript (genkey)');
   t.end();
 });
+
+t.test('a big-endian target is refused with a clear message, not built broken', (t) => {
+  const feedRoot = join(work, 'feed-be');
+  const assembled = run(process.execPath, [join(root, 'build/ipk.mjs'), '--reuse', '--arch', 'x86_64', '--out', join(work, 'ipk-be'), '--feed', feedRoot], root);
+  if (!t.equal(assembled.status, 0, 'build/ipk.mjs assembles the feed')) return t.end();
+  const made = run('make', [`TOPDIR=${sdk}`, 'CONFIG_BIG_ENDIAN=y', 'compile'], join(feedRoot, 'wgts'), 60_000);
+  t.not(made.status, 0, 'make compile fails');
+  t.match(made.out, /big-endian targets need bytecode from a qjsc built for the target/, 'and says why');
+  t.end();
+});
