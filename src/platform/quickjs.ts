@@ -155,6 +155,8 @@ function hasLocalSource(meta: Int32Array): boolean {
 // ---- UDP ----
 
 const BATCH = 32;
+/** Datagrams a received batch needs before its opens are spread over cores (measured: fewer cost more than they gain). */
+const OPEN_AHEAD_MIN = 8;
 /** Time for queued handshake messages per turn of the event loop. */
 const HANDSHAKE_SLICE_MS = 2;
 const META_AT = Int32Array.from({ length: BATCH }, (_, i) => i * META);
@@ -281,7 +283,9 @@ export class UdpBinding {
         this.serveHandshakes();
         return;
       }
-      if (crypto) this.openAhead(crypto, n);
+      // Small batches are cheaper opened one by one than handed to other cores.
+      const ahead = crypto !== null && n >= OPEN_AHEAD_MIN;
+      if (ahead) this.openAhead(crypto, n);
       try {
         for (let i = 0; i < n; i++) {
           const at = i * META;
@@ -290,7 +294,7 @@ export class UdpBinding {
         }
       } finally {
         // Results belong to this batch's bytes only.
-        crypto?.aead.endOpens();
+        if (ahead) crypto.aead.endOpens();
       }
       if (n < BATCH) {
         this.serveHandshakes();
