@@ -10,11 +10,11 @@
 //  3. measurements, reported and never asserted: MB/s on QuickJS, and guest
 //     instructions per byte under qemu-user with ../shared/tools/insncount.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJsAead } from '../src/crypto/aead.js';
+import { CROSS_TARGETS, crossTarget, have, run, type CrossTarget } from './helpers/cross-c.js';
 import { bundleForQuickjs } from './helpers/qjs-bundle.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,32 +24,6 @@ const C_SOURCES = [join(nativeDir, 'test_aead.c'), join(nativeDir, 'chacha20poly
 const C_FLAGS = ['-O2', '-Wall', '-Wextra', '-Werror', '-std=c99'];
 const wgtsJs = join(root, 'dist/x86_64/wgts-js');
 const insncountBuild = resolve(root, '../shared/tools/insncount/build.sh');
-
-interface Target {
-  name: string;
-  cc: string;
-  flags: string[];
-  qemu: string | null; // null: runs natively
-  packages: string;
-}
-
-const TARGETS: Target[] = [
-  { name: 'x86_64', cc: 'gcc', flags: [], qemu: null, packages: 'gcc' },
-  { name: 'mips', cc: 'mips-linux-gnu-gcc', flags: ['-march=24kc', '-static'], qemu: 'qemu-mips-static', packages: 'gcc-mips-linux-gnu qemu-user-static' },
-  { name: 'armel', cc: 'arm-linux-gnueabi-gcc', flags: ['-march=armv5te', '-marm', '-static'], qemu: 'qemu-arm-static', packages: 'gcc-arm-linux-gnueabi qemu-user-static' },
-  { name: 'mipsel', cc: 'mipsel-linux-gnu-gcc', flags: ['-march=24kc', '-static'], qemu: 'qemu-mipsel-static', packages: 'gcc-mipsel-linux-gnu qemu-user-static' },
-  { name: 'armhf', cc: 'arm-linux-gnueabihf-gcc', flags: ['-static'], qemu: 'qemu-arm-static', packages: 'gcc-arm-linux-gnueabihf qemu-user-static' },
-  { name: 'aarch64', cc: 'aarch64-linux-gnu-gcc', flags: ['-static'], qemu: 'qemu-aarch64-static', packages: 'gcc-aarch64-linux-gnu qemu-user-static' },
-];
-
-function have(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v "${command}"`], { stdio: 'ignore' }).status === 0;
-}
-
-function run(cmd: string, args: string[], timeout = 120_000): { status: number | null; out: string } {
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
-  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}` };
-}
 
 /**
  * The chain test_aead.c prints: seal lengths 0..1500 with LCG-derived aad,
@@ -82,13 +56,13 @@ const expectedDigest = referenceChainDigest();
 mkdirSync(outDir, { recursive: true });
 
 /** Builds native/test_aead.c for a target; the binary's path, or an error message. */
-function buildTest(target: Target, extraFlags: string[] = [], suffix = ''): { bin: string } | { error: string } {
+function buildTest(target: CrossTarget, extraFlags: string[] = [], suffix = ''): { bin: string } | { error: string } {
   const bin = join(outDir, `test_aead-${target.name}${suffix}`);
   const r = run(target.cc, [...C_FLAGS, ...target.flags, ...extraFlags, '-o', bin, ...C_SOURCES]);
   return r.status === 0 ? { bin } : { error: r.out };
 }
 
-for (const target of TARGETS) {
+for (const target of CROSS_TARGETS) {
   const missing = [target.cc, ...(target.qemu ? [target.qemu] : [])].filter((c) => !have(c));
   const skip = missing.length > 0 ? `${missing.join(', ')} not installed (apt-get install ${target.packages})` : false;
   t.test(`test_aead.c on ${target.name}${target.qemu ? ` under ${target.qemu}` : ''}`, { skip }, async (t) => {
@@ -107,7 +81,7 @@ for (const target of TARGETS) {
 }
 
 t.test('test_aead.c under AddressSanitizer and UBSan', async (t) => {
-  const built = buildTest(TARGETS[0]!, ['-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'], '-asan');
+  const built = buildTest(CROSS_TARGETS[0]!, ['-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'], '-asan');
   if ('error' in built) {
     t.plan(0, `the sanitizers do not link here (libasan/libubsan from gcc's runtime packages): ${built.error.slice(0, 300)}`);
     return;
@@ -171,7 +145,7 @@ t.test('instructions per byte under qemu-user (report only)', async (t) => {
   }
   const rows: [string, string][] = [['mips', 'qemu-mips'], ['armel', 'qemu-arm'], ['mipsel', 'qemu-mipsel']];
   for (const [name, qemu] of rows) {
-    const target = TARGETS.find((x) => x.name === name)!;
+    const target = crossTarget(name);
     if (!have(target.cc) || !have(qemu)) {
       t.comment(`${name}: ${target.cc} or ${qemu} missing`);
       continue;

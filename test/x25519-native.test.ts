@@ -11,11 +11,11 @@
 //  4. the binding and dh()/publicKeyOf() on QuickJS (dist/x86_64/wgts-js):
 //     test/quickjs/x25519-compare.ts on thousands of random and odd inputs.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { x25519 } from '@noble/curves/ed25519.js';
+import { CROSS_TARGETS, crossTarget, have, run, type CrossTarget } from './helpers/cross-c.js';
 import { bundleForQuickjs } from './helpers/qjs-bundle.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,32 +25,6 @@ const C_SOURCES = [join(nativeDir, 'test_x25519.c'), join(nativeDir, 'x25519.c')
 const C_FLAGS = ['-O2', '-Wall', '-Wextra', '-Werror', '-std=c99'];
 const wgtsJs = join(root, 'dist/x86_64/wgts-js');
 const insncountBuild = resolve(root, '../shared/tools/insncount/build.sh');
-
-interface Target {
-  name: string;
-  cc: string;
-  flags: string[];
-  qemu: string | null; // null: runs natively
-  packages: string;
-}
-
-const TARGETS: Target[] = [
-  { name: 'x86_64', cc: 'gcc', flags: [], qemu: null, packages: 'gcc' },
-  { name: 'mips', cc: 'mips-linux-gnu-gcc', flags: ['-march=24kc', '-static'], qemu: 'qemu-mips-static', packages: 'gcc-mips-linux-gnu qemu-user-static' },
-  { name: 'mipsel', cc: 'mipsel-linux-gnu-gcc', flags: ['-march=24kc', '-static'], qemu: 'qemu-mipsel-static', packages: 'gcc-mipsel-linux-gnu qemu-user-static' },
-  { name: 'armel', cc: 'arm-linux-gnueabi-gcc', flags: ['-march=armv5te', '-marm', '-static'], qemu: 'qemu-arm-static', packages: 'gcc-arm-linux-gnueabi qemu-user-static' },
-  { name: 'armhf', cc: 'arm-linux-gnueabihf-gcc', flags: ['-static'], qemu: 'qemu-arm-static', packages: 'gcc-arm-linux-gnueabihf qemu-user-static' },
-  { name: 'aarch64', cc: 'aarch64-linux-gnu-gcc', flags: ['-static'], qemu: 'qemu-aarch64-static', packages: 'gcc-aarch64-linux-gnu qemu-user-static' },
-];
-
-function have(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v "${command}"`], { stdio: 'ignore' }).status === 0;
-}
-
-function run(cmd: string, args: string[], timeout = 300_000): { status: number | null; out: string } {
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
-  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}` };
-}
 
 const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 const fromHex = (h: string): Uint8Array => Uint8Array.from({ length: h.length / 2 }, (_, i) => parseInt(h.slice(2 * i, 2 * i + 2), 16));
@@ -102,7 +76,7 @@ function referenceDigest(n: number): string {
 const expected1000 = referenceDigest(1000);
 mkdirSync(outDir, { recursive: true });
 
-function buildTest(target: Target, extraFlags: string[] = [], suffix = ''): { bin: string } | { error: string } {
+function buildTest(target: CrossTarget, extraFlags: string[] = [], suffix = ''): { bin: string } | { error: string } {
   const bin = join(outDir, `test_x25519-${target.name}${suffix}`);
   const r = run(target.cc, [...C_FLAGS, ...target.flags, ...extraFlags, '-o', bin, ...C_SOURCES]);
   return r.status === 0 ? { bin } : { error: r.out };
@@ -113,7 +87,7 @@ t.test('the reference chain is not trivial', async (t) => {
   t.not(referenceDigest(999), expected1000, 'every case changes the digest');
 });
 
-for (const target of TARGETS) {
+for (const target of CROSS_TARGETS) {
   const missing = [target.cc, ...(target.qemu ? [target.qemu] : [])].filter((c) => !have(c));
   const skip = missing.length > 0 ? `${missing.join(', ')} not installed (apt-get install ${target.packages})` : false;
   t.test(`test_x25519.c on ${target.name}${target.qemu ? ` under ${target.qemu}` : ''}`, { skip }, async (t) => {
@@ -137,7 +111,7 @@ for (const target of TARGETS) {
 }
 
 t.test('test_x25519.c under AddressSanitizer and UBSan', async (t) => {
-  const built = buildTest(TARGETS[0]!, ['-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'], '-asan');
+  const built = buildTest(CROSS_TARGETS[0]!, ['-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'], '-asan');
   if ('error' in built) {
     t.plan(0, `the sanitizers do not link here: ${built.error.slice(0, 300)}`);
     return;
@@ -158,7 +132,7 @@ t.test('the same guest instruction count for every input (mips, armel)', async (
     t.plan(0, `insncount did not build: ${lib.out.slice(-300)}`);
     return;
   }
-  for (const [target, qemu] of [[TARGETS[1]!, 'qemu-mips'], [TARGETS[3]!, 'qemu-arm']] as const) {
+  for (const [target, qemu] of [[crossTarget('mips'), 'qemu-mips'], [crossTarget('armel'), 'qemu-arm']] as const) {
     if (!have(target.cc) || !have(qemu)) {
       t.comment(`${target.name}: ${target.cc} or ${qemu} missing`);
       continue;
