@@ -200,7 +200,7 @@ t.test('a result belongs to its batch and its key only', async (t) => {
 t.test('native aeadBatch on 1, 2 and 4 threads equals the twin (QuickJS, x86_64)', async (t) => {
   const wgtsJs = join(root, 'dist/x86_64/wgts-js');
   if (!existsSync(wgtsJs)) {
-    const r = spawnSync(process.execPath, [join(root, 'build/build.mjs'), '--runner-only'], { encoding: 'utf8', timeout: 900_000 });
+    const r = spawnSync(process.execPath, [join(root, 'build/build.mjs'), '--runner-only'], { encoding: 'utf8', timeout: 840_000 });
     t.equal(r.status, 0, 'build wgts-js', { output: `${r.stdout}${r.stderr}`.slice(-2000) });
   }
   const dir = join(root, '.cache/batch-aead');

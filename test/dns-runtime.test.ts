@@ -190,7 +190,7 @@ let bundle = '';
 
 t.before(async () => {
   if (!existsSync(runner)) {
-    execFileSync(process.execPath, [join(root, 'build/build.mjs'), '--runner-only'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 280_000 });
+    execFileSync(process.execPath, [join(root, 'build/build.mjs'), '--runner-only'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 840_000 });
   }
   dir = mkdtempSync(join(tmpdir(), 'wgts-dns-'));
   bundle = join(dir, 'resolve.mjs');

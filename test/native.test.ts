@@ -121,7 +121,7 @@ t.teardown(cleanUp);
 
 t.before(() => {
   execFileSync(process.execPath, [join(root, 'build/build.mjs'), '--runner-only', '--arch', arch], {
-    cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 280_000,
+    cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 840_000,
   });
   dir = mkdtempSync(join(tmpdir(), 'wgts-native-'));
   sh(['ip', 'netns', 'add', ns]);

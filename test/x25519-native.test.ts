@@ -156,7 +156,7 @@ function ensureWgtsJs(): string | null {
   const sources = ['x25519.c', 'x25519.h', 'module.c'].map((f) => join(nativeDir, f));
   const stale = !existsSync(wgtsJs) || sources.some((f) => statSync(f).mtimeMs > statSync(wgtsJs).mtimeMs);
   if (stale) {
-    const r = run(process.execPath, [join(root, 'build/build.mjs'), '--runner-only'], 600_000);
+    const r = run(process.execPath, [join(root, 'build/build.mjs'), '--runner-only'], 840_000);
     if (r.status !== 0) return `node build/build.mjs --runner-only failed:\n${r.out.slice(-2000)}`;
   }
   return existsSync(wgtsJs) ? null : 'dist/x86_64/wgts-js does not exist and build/build.mjs did not make it';

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const WGTS_BINARY = join(ROOT, 'dist', 'x86_64', 'wgts');
 const LOCK = '/run/wgts-test/build.lock';
-const BUILD_TIMEOUT_MS = 600_000;
+// Long: a build waits for the build lock while another test file builds every arch from empty caches.
+const BUILD_TIMEOUT_MS = 840_000;
 
 function newestSource(dir: string, pattern: RegExp): number {
   let newest = 0;
