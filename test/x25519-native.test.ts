@@ -15,6 +15,8 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { x25519 } from '@noble/curves/ed25519.js';
+import { toHex } from '../src/crypto/encoding.js';
+import { X25519_LOW_ORDER } from './helpers/compare-kit.js';
 import { CROSS_TARGETS, crossTarget, have, run, type CrossTarget } from './helpers/cross-c.js';
 import { bundleForQuickjs } from './helpers/qjs-bundle.mjs';
 
@@ -26,19 +28,7 @@ const C_FLAGS = ['-O2', '-Wall', '-Wextra', '-Werror', '-std=c99'];
 const wgtsJs = join(root, 'dist/x86_64/wgts-js');
 const insncountBuild = resolve(root, '../shared/tools/insncount/build.sh');
 
-const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-const fromHex = (h: string): Uint8Array => Uint8Array.from({ length: h.length / 2 }, (_, i) => parseInt(h.slice(2 * i, 2 * i + 2), 16));
-
-/** As in test_x25519.c: u-coordinates of order dividing 8, and p, p + 1. */
-const LOW_ORDER = [
-  '0000000000000000000000000000000000000000000000000000000000000000',
-  '0100000000000000000000000000000000000000000000000000000000000000',
-  'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
-  '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157',
-  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-].map(fromHex);
+const LOW_ORDER = X25519_LOW_ORDER; // as in test_x25519.c
 
 /**
  * test_x25519.c's chain on @noble: n cases, scalar = LCG bytes XOR digest,

@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as native from 'wgts_native';
 import { createJsAead, TAG_LEN } from '../../src/crypto/aead.js';
 import { createNativeAead } from '../../src/crypto/native-aead.js';
+import { checkRecord, randomBytes, sameBytes } from '../helpers/compare-kit.js';
 import { prng } from '../helpers/prng.js';
 
 declare const scriptArgs: string[];
@@ -20,20 +21,12 @@ function compare(n: number, seed: number): void {
   const nat = createNativeAead(native);
   const rnd = prng(seed);
   const int = (n: number): number => Math.floor(rnd() * n);
-  const bytes = (n: number): Uint8Array => {
-    const b = new Uint8Array(n);
-    for (let i = 0; i < n; i++) b[i] = int(256);
-    return b;
-  };
-  const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+  const bytes = (n: number): Uint8Array => randomBytes(rnd, n);
+  const same = sameBytes;
   const COUNTERS = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000, 2 ** 53 - 2];
   const LENGTHS = [0, 1, 15, 16, 17, 63, 64, 65, 1419, 1420, 1421, 1500];
-  const failures: string[] = [];
-  let checks = 0;
-  const check = (ok: boolean, what: () => string): void => {
-    checks++;
-    if (!ok && failures.length < 20) failures.push(what());
-  };
+  const record = checkRecord();
+  const check = record.check;
 
   for (let i = 0; i < n; i++) {
     const len = i < LENGTHS.length ? LENGTHS[i]! : i % 8 === 0 ? 1420 : int(1501);
@@ -143,7 +136,7 @@ function compare(n: number, seed: number): void {
     try { bad(); } catch (e) { if (e instanceof TypeError) threw++; }
   }
   check(threw === 3, () => `wrong JS types throw TypeError (${threw} of 3)`);
-  print(JSON.stringify({ cases: n, checks, failures }));
+  print(JSON.stringify({ cases: n, checks: record.checks, failures: record.failures }));
 }
 
 /** MB/s sealing 1420-byte packets in place, for about 0.7 s each. */

@@ -8,6 +8,7 @@ import * as native from 'wgts_native';
 import { createJsAead, TAG_LEN } from '../../src/crypto/aead.js';
 import { BatchAead } from '../../src/crypto/batch-aead.js';
 import { createNativeAead } from '../../src/crypto/native-aead.js';
+import { checkRecord, sameBytes } from '../helpers/compare-kit.js';
 import { prng } from '../helpers/prng.js';
 
 declare const scriptArgs: string[];
@@ -23,13 +24,9 @@ function compare(rounds: number, seed: number): void {
   const rnd = prng(seed);
   const int = (n: number): number => Math.floor(rnd() * n);
   const fill = (b: Uint8Array, from: number, to: number): void => { for (let i = from; i < to; i++) b[i] = int(256); };
-  const failures: string[] = [];
-  let checks = 0;
-  const check = (ok: boolean, what: () => string): void => {
-    checks++;
-    if (!ok && failures.length < 20) failures.push(what());
-  };
-  const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+  const record = checkRecord();
+  const check = record.check;
+  const same = sameBytes;
 
   const ring = new Uint8Array(SLOT * BATCH);
   const jobs = new Int32Array(BATCH * JOB);
@@ -117,7 +114,7 @@ function compare(rounds: number, seed: number): void {
   check(native.cryptoThreads(0) === 2 && native.cryptoThreads(99) === 8 && native.cryptoThreads(1) === 1,
     () => 'cryptoThreads reads, clamps to 8 and sets');
   check(native.cpuCount() >= 1, () => 'cpuCount is at least 1');
-  print(JSON.stringify({ rounds, checks, failures }));
+  print(JSON.stringify({ rounds, checks: record.checks, failures: record.failures }));
 }
 
 function bench(): void {

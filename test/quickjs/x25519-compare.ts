@@ -10,12 +10,14 @@ import * as os from 'os';
 import * as native from 'wgts_native';
 import { x25519 as noble } from '@noble/curves/ed25519.js';
 import { createNativeAead } from '../../src/crypto/native-aead.js';
+import { toHex } from '../../src/crypto/encoding.js';
 import { dh, publicKeyOf, setNativeX25519, x25519Implementation } from '../../src/crypto/x25519.js';
 import type { NativeX25519 } from '../../src/crypto/x25519.js';
 import {
   commitInitiation, consumeInitiation, consumeResponse, createInitiation, createResponse, deriveSession,
   Handshake, StaticIdentity,
 } from '../../src/protocol/noise.js';
+import { checkRecord, randomBytes, sameBytes, X25519_LOW_ORDER } from '../helpers/compare-kit.js';
 import { prng } from '../helpers/prng.js';
 
 declare const scriptArgs: string[];
@@ -25,19 +27,8 @@ const EINVAL = 22;
 const automatic = x25519Implementation();
 const viaGlobal = (globalThis as { wgtsNativeX25519?: NativeX25519 }).wgtsNativeX25519 ?? null;
 
-const fromHex = (h: string): Uint8Array => Uint8Array.from({ length: h.length / 2 }, (_, i) => parseInt(h.slice(2 * i, 2 * i + 2), 16));
-const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-
-/** u-coordinates of order dividing 8, and non-canonical encodings of 0 and 1. */
-const LOW_ORDER = [
-  '0000000000000000000000000000000000000000000000000000000000000000',
-  '0100000000000000000000000000000000000000000000000000000000000000',
-  'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
-  '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157',
-  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-].map(fromHex);
+const hex = toHex;
+const LOW_ORDER = X25519_LOW_ORDER;
 
 /** RFC 7748's function on @noble: all zeros where @noble refuses a low-order point. */
 function reference(scalar: Uint8Array, point: Uint8Array): Uint8Array {
@@ -55,18 +46,10 @@ function compare(n: number, seed: number): void {
   }
   const rnd = prng(seed);
   const int = (m: number): number => Math.floor(rnd() * m);
-  const bytes = (m: number): Uint8Array => {
-    const b = new Uint8Array(m);
-    for (let i = 0; i < m; i++) b[i] = int(256);
-    return b;
-  };
-  const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
-  const failures: string[] = [];
-  let checks = 0;
-  const check = (ok: boolean, what: () => string): void => {
-    checks++;
-    if (!ok && failures.length < 20) failures.push(what());
-  };
+  const bytes = (m: number): Uint8Array => randomBytes(rnd, m);
+  const same = sameBytes;
+  const record = checkRecord();
+  const check = record.check;
 
   for (let i = 0; i < n; i++) {
     let scalar = bytes(32);
@@ -135,7 +118,7 @@ function compare(n: number, seed: number): void {
     try { bad(); } catch (e) { if (e instanceof TypeError) threw++; }
   }
   check(threw === 3, () => `wrong JS types throw TypeError (${threw} of 3)`);
-  print(JSON.stringify({ cases: n, checks, failures, automatic }));
+  print(JSON.stringify({ cases: n, checks: record.checks, failures: record.failures, automatic }));
 }
 
 function choose(which: string | undefined): void {
