@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { generateKeyPair } from '../helpers/keys.js';
 import { addMockNetifd, MockUbusd, NodeUbusClient } from '../helpers/mock-ubusd.js';
-import { within, wgtsNetworkFile, wgtsPeerSection, wgtsStatusPeers } from '../helpers/netifd-rig.js';
+import { netifdPeers, within, wgtsNetworkFile, wgtsPeerSection, wgtsStatusPeers } from '../helpers/netifd-rig.js';
 import {
-  adoptDaemon, createNetnsPair, nsExec, processGone, requireInterop, run, startWireguardGo, stopAdopted, uniqueIfname,
+  adoptDaemon, createNetnsPair, nsExec, processGone, requireInterop, run, stopAdopted,
   waitGone,
 } from '../helpers/netns.js';
 import { waitFor } from '../helpers/tunnel.js';
@@ -50,16 +50,7 @@ if (requireInterop(t)) {
     const dir = mkdtempSync(join(tmpdir(), 'wgts-netifd-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
-    const iface = uniqueIfname('w');
-    const ours = generateKeyPair();
-    const theirs = generateKeyPair();
-    const [ourV4, theirV4] = pair.tunnel.v4;
-    const wggo = await startWireguardGo(pair.b.ns, uniqueIfname('g'), {
-      privateKey: theirs.privateKey,
-      peers: [{ publicKey: ours.publicKey, allowedIps: [`${ourV4}/32`] }],
-      addresses: [`${theirV4}/24`],
-    });
-    t.teardown(() => wggo.stop());
+    const { iface, ours, theirs, ourV4, theirV4, wggo } = await netifdPeers(t, pair);
 
     const socketPath = join(dir, 'ubus.sock');
     const mock = await MockUbusd.start(socketPath);

@@ -10,9 +10,9 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import t from 'tap';
 import { generateKeyPair } from '../helpers/keys.js';
 import { addMockNetifd, MockUbusd, NodeUbusClient } from '../helpers/mock-ubusd.js';
-import { wgtsNetworkFile, wgtsPeerSection, wgtsStatusPeers } from '../helpers/netifd-rig.js';
+import { netifdPeers, wgtsNetworkFile, wgtsPeerSection, wgtsStatusPeers } from '../helpers/netifd-rig.js';
 import {
-  adoptDaemon, createNetnsPair, nsExec, processGone, requireInterop, run, startWireguardGo, stopAdopted, uniqueIfname,
+  adoptDaemon, createNetnsPair, nsExec, processGone, requireInterop, run, stopAdopted,
   waitGone,
 } from '../helpers/netns.js';
 import { createOpenwrtRoot, openwrtRootUnavailableReason } from '../helpers/openwrt-root.js';
@@ -34,16 +34,7 @@ if (requireInterop(t)) {
     const root = createOpenwrtRoot({ wgtsBinary: binary });
     t.teardown(() => root.destroy()); // safe while a task still runs: the host sees only placeholders
 
-    const iface = uniqueIfname('w');
-    const ours = generateKeyPair();
-    const theirs = generateKeyPair();
-    const [ourV4, theirV4] = pair.tunnel.v4;
-    const wggo = await startWireguardGo(pair.b.ns, uniqueIfname('g'), {
-      privateKey: theirs.privateKey,
-      peers: [{ publicKey: ours.publicKey, allowedIps: [`${ourV4}/32`] }],
-      addresses: [`${theirV4}/24`],
-    });
-    t.teardown(() => wggo.stop());
+    const { iface, ours, theirs, ourV4, theirV4, wggo } = await netifdPeers(t, pair);
 
     mkdirSync(root.host('/tmp/run/ubus'), { recursive: true });
     const socketPath = root.host('/tmp/run/ubus/ubus.sock'); // /var/run/ubus/ubus.sock inside: /var -> /tmp

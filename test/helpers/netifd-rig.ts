@@ -1,7 +1,11 @@
 // Shared by the netifd-mode end-to-end tests: /etc/config/network text for a
 // `proto 'wgts'` interface and its peers, the wgts.<ifname> status call as
-// LuCI makes it, and a deadline for promises.
+// LuCI makes it, a deadline for promises, and the wireguard-go peer both
+// tests tunnel to.
+import type { Test } from 'tap';
+import { generateKeyPair, type TestKeyPair } from './keys.js';
 import type { NodeUbusClient } from './mock-ubusd.js';
+import { type NetnsPair, startWireguardGo, uniqueIfname, type WireguardGo } from './netns.js';
 
 export interface UciInterface {
   privateKey: string;
@@ -65,4 +69,30 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
   });
   return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}
+
+export interface NetifdPeers {
+  /** The wgts interface (section) name to use on side a. */
+  iface: string;
+  ours: TestKeyPair;
+  theirs: TestKeyPair;
+  ourV4: string;
+  theirV4: string;
+  /** wireguard-go on side b, with wgts's key as its peer; stopped at teardown. */
+  wggo: WireguardGo;
+}
+
+/** Keys and tunnel addresses for wgts on side a and a wireguard-go peer on side b. */
+export async function netifdPeers(t: Test, pair: NetnsPair): Promise<NetifdPeers> {
+  const iface = uniqueIfname('w');
+  const ours = generateKeyPair();
+  const theirs = generateKeyPair();
+  const [ourV4, theirV4] = pair.tunnel.v4;
+  const wggo = await startWireguardGo(pair.b.ns, uniqueIfname('g'), {
+    privateKey: theirs.privateKey,
+    peers: [{ publicKey: ours.publicKey, allowedIps: [`${ourV4}/32`] }],
+    addresses: [`${theirV4}/24`],
+  });
+  t.teardown(() => wggo.stop());
+  return { iface, ours, theirs, ourV4: ourV4!, theirV4: theirV4!, wggo };
 }
