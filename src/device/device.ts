@@ -111,7 +111,8 @@ export class Device implements ConfigTarget {
   /** A UDP datagram arrived. buf[off, off+len) may be modified (decrypted in place). */
   receiveDatagram(buf: Uint8Array, off: number, len: number, from: Endpoint): void {
     const queue = this.handshakeQueue;
-    if (queue && isHandshake(buf, off, len)) {
+    // One byte tells data from the rest, so data packets pay nothing more here.
+    if (queue && buf[off] !== MESSAGE_TRANSPORT && isHandshake(buf, off, len)) {
       if (!queue.push(buf, off, len, from)) this.stats.handshakesDropped++;
       this.load.backlog(queue.length, queue.capacity, this.clock.now());
       return;
